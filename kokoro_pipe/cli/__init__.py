@@ -1,0 +1,1 @@
+"""Console commands: thin click wrappers over the library modules."""

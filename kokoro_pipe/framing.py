@@ -1,0 +1,203 @@
+"""The kokoro-pipe stream: self-describing, length-prefixed float32 PCM.
+
+Specified in man/kokoro-pipe.5; this module is its only implementation.
+
+    header  16 bytes: magic b"KKPS", version u8, flags u8 (0), channels u16 LE,
+            sample rate u32 LE, reserved u32 (0)
+    frame   length u32 LE (counts the kind byte and the payload, 1..MAX_FRAME_LENGTH),
+            kind u8, payload
+
+A header may appear again at any frame boundary, so `cat a.kkp b.kkp` reads as
+one stream. The magic read as a length exceeds MAX_FRAME_LENGTH, which is how
+a reader tells the two apart.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+import numpy as np
+
+MAGIC = b"KKPS"
+VERSION = 1
+HEADER = struct.Struct("<4sBBHII")
+LENGTH = struct.Struct("<I")
+MAX_FRAME_LENGTH = 1 << 20  # readers refuse longer frames: no unbounded allocation
+MAX_RATE = 384_000
+MAX_CHANNELS = 64
+
+KIND_AUDIO = 0x01
+KIND_END = 0x02
+# Kinds 0x80..0xFF are ancillary: readers skip the ones they do not know.
+# Unknown kinds below 0x80 change the meaning of the stream and are errors.
+ANCILLARY = 0x80
+
+assert LENGTH.unpack(MAGIC)[0] > MAX_FRAME_LENGTH
+
+
+class StreamFormatError(ValueError):
+    """The bytes are not a valid kokoro-pipe stream."""
+
+
+class TruncatedStreamError(StreamFormatError):
+    """The stream ended inside a header or a frame."""
+
+
+@dataclass(frozen=True)
+class Header:
+    sample_rate: int
+    channels: int = 1
+    version: int = VERSION
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32, shape (frames, channels)
+
+
+@dataclass(frozen=True)
+class End:
+    meta: dict = field(default_factory=dict)
+
+
+Event = Header | Audio | End
+
+
+# -- writing -----------------------------------------------------------------
+
+
+def encode_header(sample_rate: int, channels: int = 1) -> bytes:
+    _check_format(sample_rate, channels)
+    return HEADER.pack(MAGIC, VERSION, 0, channels, sample_rate, 0)
+
+
+def encode_audio(samples: np.ndarray, channels: int = 1) -> bytes:
+    """Audio frames for `samples`, split so that no frame exceeds the limit."""
+    data = np.ascontiguousarray(samples, dtype="<f4").tobytes()
+    if len(data) % (4 * channels):
+        raise ValueError("sample count is not a multiple of the channel count")
+    step = (MAX_FRAME_LENGTH - 1) // (4 * channels) * (4 * channels)
+    return b"".join(
+        _frame(KIND_AUDIO, data[i : i + step]) for i in range(0, len(data), step)
+    )
+
+
+def encode_end(meta: dict | None = None) -> bytes:
+    payload = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode() if meta else b""
+    if len(payload) >= MAX_FRAME_LENGTH:
+        raise ValueError("end-of-utterance metadata too large")
+    return _frame(KIND_END, payload)
+
+
+def _frame(kind: int, payload: bytes) -> bytes:
+    return LENGTH.pack(len(payload) + 1) + bytes([kind]) + payload
+
+
+def _check_format(sample_rate: int, channels: int) -> None:
+    if not 1 <= sample_rate <= MAX_RATE:
+        raise StreamFormatError(f"sample rate {sample_rate} out of range 1..{MAX_RATE}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise StreamFormatError(f"channel count {channels} out of range 1..{MAX_CHANNELS}")
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def read_stream(f: BinaryIO) -> Iterator[Event]:
+    """Yield the events of a stream, raising StreamFormatError on bad input.
+
+    Everything whole before a fault is yielded first. Empty input yields nothing.
+    """
+    header: Header | None = None
+    offset = 0
+    while True:
+        lead = _read_exact(f, 4, offset, at_boundary=True)
+        if lead is None:
+            return
+        if lead == MAGIC:
+            header = _parse_header(lead + _read_exact(f, HEADER.size - 4, offset), offset)
+            offset += HEADER.size
+            yield header
+            continue
+        if header is None:
+            raise StreamFormatError("not a kokoro-pipe stream (no KKPS header at the start)")
+        (length,) = LENGTH.unpack(lead)
+        if not 1 <= length <= MAX_FRAME_LENGTH:
+            raise StreamFormatError(
+                f"frame length {length} at byte {offset} outside 1..{MAX_FRAME_LENGTH}"
+            )
+        body = _read_exact(f, length, offset)
+        kind, payload = body[0], body[1:]
+        if kind == KIND_AUDIO:
+            yield Audio(_parse_audio(payload, header.channels, offset))
+        elif kind == KIND_END:
+            yield End(_parse_meta(payload, offset))
+        elif kind < ANCILLARY:
+            raise StreamFormatError(f"unknown frame kind 0x{kind:02x} at byte {offset}")
+        offset += 4 + length
+
+
+def _read_exact(f: BinaryIO, n: int, offset: int, at_boundary: bool = False) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = f.read(n - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    if got == n:
+        return b"".join(chunks)
+    if got == 0 and at_boundary:
+        return None
+    raise TruncatedStreamError(f"stream truncated at byte {offset + got}")
+
+
+def _parse_header(data: bytes, offset: int) -> Header:
+    _, version, flags, channels, rate, _ = HEADER.unpack(data)
+    if version != VERSION:
+        raise StreamFormatError(f"unsupported stream version {version} at byte {offset}")
+    if flags:
+        raise StreamFormatError(f"unknown header flags 0x{flags:02x} at byte {offset}")
+    _check_format(rate, channels)
+    return Header(sample_rate=rate, channels=channels, version=version)
+
+
+def _parse_audio(payload: bytes, channels: int, offset: int) -> np.ndarray:
+    if len(payload) % (4 * channels):
+        raise StreamFormatError(
+            f"audio frame at byte {offset} is not whole {channels}-channel float32 samples"
+        )
+    return np.frombuffer(payload, dtype="<f4").reshape(-1, channels)
+
+
+def _parse_meta(payload: bytes, offset: int) -> dict:
+    if not payload:
+        return {}
+    try:
+        meta = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise StreamFormatError(f"end frame at byte {offset} carries invalid JSON") from None
+    if not isinstance(meta, dict):
+        raise StreamFormatError(f"end frame at byte {offset} metadata is not a JSON object")
+    return meta
+
+
+class StreamWriter:
+    """Writes a stream to a binary file, header first, flushing each call."""
+
+    def __init__(self, f: BinaryIO, sample_rate: int, channels: int = 1):
+        self._f, self.channels = f, channels
+        f.write(encode_header(sample_rate, channels))
+        f.flush()
+
+    def audio(self, samples: np.ndarray) -> None:
+        if len(samples):
+            self._f.write(encode_audio(samples, self.channels))
+            self._f.flush()
+
+    def end(self, meta: dict | None = None) -> None:
+        self._f.write(encode_end(meta))
+        self._f.flush()
