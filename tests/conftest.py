@@ -1,0 +1,22 @@
+"""Shared fixtures: the installed commands and the installed model."""
+
+from __future__ import annotations
+
+import shutil
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+
+
+def command(name: str) -> str:
+    """The installed console script `name` (from `pip install -e .`), as a path."""
+    path = SCRIPTS / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: run `make install-test` first")
+    return found
