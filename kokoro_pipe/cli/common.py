@@ -58,9 +58,8 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
 def quiet_broken_pipe() -> int:
     """The reader went away: stop without a traceback or a flush error at exit."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    except OSError:
         pass
     return 0
 
@@ -72,3 +71,47 @@ def exit_on_sigterm() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+class _FdWriter:
+    """Unbuffered writes to a file descriptor: nothing is left to flush at exit,
+    so a reader that went away causes no second error while Python shuts down."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def seekable(self) -> bool:
+        try:
+            os.lseek(self.fd, 0, os.SEEK_CUR)
+        except OSError:
+            return False
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return os.lseek(self.fd, offset, whence)
+
+    def tell(self) -> int:
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
+
+
+def guard_stdout() -> _FdWriter:
+    """Keep the real stdout for the data stream only.
+
+    Libraries print to stdout (misaki prints "❌ TODO:NUM" for some numbers);
+    afterwards fd 1 and sys.stdout go to stderr, and only the returned writer
+    reaches the real stdout.
+    """
+    sys.stdout.flush()
+    data_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return _FdWriter(data_fd)

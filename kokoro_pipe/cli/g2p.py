@@ -1,0 +1,47 @@
+"""kk-g2p: text lines -> Kokoro phonemes, one record per line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from kokoro_pipe.cli.common import error, guard_stdout, run
+from kokoro_pipe.cli.inputs import input_lines
+from kokoro_pipe.errors import EXIT_DATA
+from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P
+from kokoro_pipe.lines import Rejected
+
+
+@click.command(help="""Convert text to Kokoro phonemes with misaki (espeak-ng for
+words it does not know). Reads FILES, -t TEXT, or standard input; one record per
+input line: plain phonemes (a blank line for a blank or rejected input line), or
+with --json one {"line", "text", "phonemes"} object per non-blank line, which
+`kk-synth --phonemes` reads unchanged.""")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-t", "--text", "texts", multiple=True, help="Text to convert (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines {line, text, phonemes}.")
+@click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]), default="en-us",
+              show_default=True, help="Language: misaki for English, espeak-ng for others.")
+def cli(files: tuple[str, ...], texts: tuple[str, ...], as_json: bool, lang: str) -> int:
+    out = guard_stdout()
+    lines = input_lines(files, texts, keep_blank=not as_json)
+    g2p = G2P(lang)
+    status = 0
+    for item in lines:
+        if isinstance(item, Rejected):
+            error("kk-g2p", item.message())
+            status = EXIT_DATA
+            record = "" if not as_json else None
+        elif as_json:
+            record = json.dumps({"line": item.number, "text": item.text,
+                                 "phonemes": g2p(item.text) if item.text else ""},
+                                ensure_ascii=False)
+        else:
+            record = g2p(item.text) if item.text else ""
+        if record is not None:
+            out.write(f"{record}\n".encode())
+    return status
+
+
+main = run(cli, "kk-g2p")

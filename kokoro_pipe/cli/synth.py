@@ -1,0 +1,113 @@
+"""kk-synth: text or phoneme lines -> streamed audio on stdout."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Iterator
+
+import click
+import numpy as np
+
+from kokoro_pipe import SAMPLE_RATE, models
+from kokoro_pipe.cli.common import error, guard_stdout, run
+from kokoro_pipe.cli.inputs import input_lines
+from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.errors import EXIT_DATA, NoInputError, UsageError
+from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.lines import Line, Rejected, parse_phoneme_line
+from kokoro_pipe.sinks import FramedSink, RawSink, WavSink
+from kokoro_pipe.synthesis import AudioBlock, Finished, Synthesizer, Utterance
+
+UTTERANCE_GAP = 0.4  # seconds of silence between two input lines
+
+
+@click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
+with --phonemes, kk-g2p output) from FILES, -t TEXT, or standard input, and
+writes audio to standard output as it is made: the framed kokoro-pipe stream
+(man 5 kokoro-pipe) for kk-play, or --wav, or --raw float32 for sox/ffmpeg.
+Each input line is one utterance. A bad line is reported and skipped (exit 65
+at the end); the lines around it are still spoken.""")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-t", "--text", "texts", multiple=True, help="Text to speak (repeatable).")
+@click.option("--phonemes", is_flag=True, help="Input is kk-g2p output (plain or --json).")
+@click.option("--wav", "fmt", flag_value="wav", help="Write WAV (16-bit PCM).")
+@click.option("--raw", "fmt", flag_value="raw", help="Write bare float32 LE samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@click.option("--voice", default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
+              show_default=f"$KOKORO_PIPE_VOICE or {DEFAULT_VOICE}",
+              help="Voice name, or a blend like af_bella:0.6,af_sky:0.4.")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="0.5 to 2.0.")
+@click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
+              help="Text language [default: from the voice, e.g. af_* en-us, bf_* en-gb].")
+@click.option("--list-voices", is_flag=True, help="Print the installed voice names and exit.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Model file [default: $KOKORO_PIPE_MODEL or the installed one].")
+@click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
+              help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
+def cli(files, texts, phonemes, fmt, output, voice, speed, lang, list_voices,
+        model_path, voices_path) -> int:
+    out = guard_stdout()
+    check_speed(speed)
+    paths = models.resolve(model_path, voices_path)
+    names = voice_names(paths.voices)
+    if list_voices:
+        out.write("".join(f"{n}\n" for n in sorted(names)).encode())
+        return 0
+    parse_voice(voice, names)  # fail on a bad voice before any slow loading
+    target = open(output, "wb") if output else out
+    sink = {"wav": WavSink, "raw": RawSink}.get(fmt, FramedSink)(target, SAMPLE_RATE)
+    # The model loads in a thread while spaCy and misaki load here.
+    with ThreadPoolExecutor(1) as pool:
+        engine_loading = pool.submit(Engine, paths)
+        g2p = None if phonemes else G2P(lang or lang_for_voice(voice))
+        engine = engine_loading.result()
+    synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p)
+    utterances = _utterances(input_lines(files, texts), phonemes)
+    try:
+        return _write(synthesizer.stream(utterances), sink)
+    finally:
+        sink.close()
+
+
+def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
+    count = 0
+    for item in lines:
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        label = None
+        text = item.text
+        if phonemes:
+            try:
+                record = parse_phoneme_line(item.text)
+            except ValueError as e:
+                yield Rejected(item.number, str(e))
+                continue
+            text, label = record.phonemes, record.text
+        count += 1
+        yield Utterance(count, item.number, text, phonemes, label)
+
+
+def _write(events, sink) -> int:
+    status, spoken, gap_due = 0, 0, False
+    for event in events:
+        if isinstance(event, AudioBlock):
+            if gap_due:
+                sink.audio(np.zeros(int(UTTERANCE_GAP * SAMPLE_RATE), np.float32))
+                gap_due = False
+            sink.audio(event.samples)
+        elif isinstance(event, Finished):
+            sink.end(event.utterance.meta())
+            spoken += 1
+            gap_due = True
+        else:
+            error("kk-synth", event.message())
+            status = EXIT_DATA
+    if not spoken and not status:
+        raise NoInputError("no text to speak on the input")
+    return status
+
+
+main = run(cli, "kk-synth")

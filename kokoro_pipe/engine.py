@@ -1,0 +1,91 @@
+"""The Kokoro-82M ONNX model: phonemes + voice style + speed -> 24 kHz float32 audio."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.errors import UsageError
+from kokoro_pipe.models import ModelFiles
+from kokoro_pipe.text import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
+
+SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
+DEFAULT_VOICE = "af_heart"
+
+
+def check_speed(speed: float) -> float:
+    lo, hi = SPEED_RANGE
+    if not lo <= speed <= hi:
+        raise UsageError(f"speed {speed} out of range {lo}..{hi}")
+    return speed
+
+
+def parse_voice(spec: str, known: frozenset[str] | set[str]) -> list[tuple[str, float]]:
+    """`af_bella:0.6,af_sky:0.4` -> [(name, weight)]; a bare name weighs 1."""
+    parts = []
+    for item in spec.split(","):
+        name, _, weight = item.strip().partition(":")
+        if name not in known:
+            raise UsageError(f"unknown voice {name!r} (kk-synth --list-voices lists them)")
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise UsageError(f"voice weight {weight!r} in {spec!r} is not a number") from None
+        if not (w > 0 and np.isfinite(w)):
+            raise UsageError(f"voice weight {weight!r} in {spec!r} must be positive")
+        parts.append((name, w))
+    return parts
+
+
+def voice_names(voices_path) -> frozenset[str]:
+    """Names in a voices archive, read from its index without loading any voice."""
+    with np.load(voices_path) as archive:
+        return frozenset(archive.files)
+
+
+class Engine:
+    """One loaded model and its voices. `synthesize` may be called from one
+    thread at a time; onnxruntime runs it on all cores without the GIL."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, files: ModelFiles, threads: int | None = None):
+        import onnxruntime as ort
+        from kokoro_onnx import Kokoro
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(
+            str(files.model), options, providers=["CPUExecutionProvider"]
+        )
+        self.files = files
+        self._kokoro = Kokoro.from_session(session, str(files.voices))
+        self._voice_names = voice_names(files.voices)
+
+    def voices(self) -> list[str]:
+        return sorted(self._voice_names)
+
+    def style(self, spec: str) -> np.ndarray:
+        """The style array of a voice name or a blend `a:0.6,b:0.4` (weights normalized)."""
+        parts = parse_voice(spec, self._voice_names)
+        total = sum(w for _, w in parts)
+        styles = [self._kokoro.get_voice_style(name) * (w / total) for name, w in parts]
+        return np.sum(styles, axis=0).astype(np.float32)
+
+    def synthesize(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> np.ndarray:
+        """Audio for at most MODEL_MAX_PHONEMES phonemes, silence trimmed at both ends."""
+        if len(phonemes) > MODEL_MAX_PHONEMES:
+            raise ValueError(f"{len(phonemes)} phonemes exceed the model's {MODEL_MAX_PHONEMES}")
+        audio, _ = self._kokoro.create(
+            phonemes,
+            voice=style,
+            speed=speed,
+            is_phonemes=True,
+            trim=True,
+            sentence_pause=SENTENCE_PAUSE,
+            clause_pause=CLAUSE_PAUSE,
+        )
+        return np.asarray(audio, dtype=np.float32)

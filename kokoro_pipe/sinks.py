@@ -1,0 +1,88 @@
+"""Where kk-synth's audio goes: the framed stream, bare float32, or WAV."""
+
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO, Protocol
+
+import numpy as np
+
+from kokoro_pipe.framing import StreamWriter
+
+WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goes
+
+
+class Sink(Protocol):
+    def audio(self, samples: np.ndarray) -> None: ...
+    def end(self, meta: dict) -> None: ...
+    def close(self) -> None: ...
+
+
+class FramedSink:
+    """The kokoro-pipe stream (man kokoro-pipe.5): audio frames, end-of-utterance frames."""
+
+    def __init__(self, f: BinaryIO, sample_rate: int):
+        self._writer = StreamWriter(f, sample_rate)
+
+    def audio(self, samples: np.ndarray) -> None:
+        self._writer.audio(samples)
+
+    def end(self, meta: dict) -> None:
+        self._writer.end(meta)
+
+    def close(self) -> None:
+        pass
+
+
+class RawSink:
+    """Bare float32 little-endian samples, for sox/ffmpeg (-t f32 -r 24000 -c 1)."""
+
+    def __init__(self, f: BinaryIO, sample_rate: int):
+        self._f = f
+
+    def audio(self, samples: np.ndarray) -> None:
+        self._f.write(np.ascontiguousarray(samples, dtype="<f4").tobytes())
+        self._f.flush()
+
+    def end(self, meta: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class WavSink:
+    """16-bit PCM WAV. On a pipe the sizes stay at the streaming placeholder;
+    on a seekable file they are written true when the stream closes."""
+
+    def __init__(self, f: BinaryIO, sample_rate: int, channels: int = 1):
+        self._f, self._rate, self._channels = f, sample_rate, channels
+        self._bytes = 0
+        self._start = f.tell() if f.seekable() else None
+        f.write(self._header(WAV_UNKNOWN_SIZE))
+        f.flush()
+
+    def _header(self, data_size: int) -> bytes:
+        block = 2 * self._channels
+        riff_size = WAV_UNKNOWN_SIZE if data_size == WAV_UNKNOWN_SIZE else 36 + data_size
+        return (
+            b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, self._channels, self._rate,
+                                    self._rate * block, block, 16)
+            + b"data" + struct.pack("<I", data_size)
+        )
+
+    def audio(self, samples: np.ndarray) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+        self._f.write(pcm)
+        self._f.flush()
+        self._bytes += len(pcm)
+
+    def end(self, meta: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._start is not None:
+            self._f.seek(self._start)
+            self._f.write(self._header(min(self._bytes, WAV_UNKNOWN_SIZE - 36)))
+            self._f.seek(0, 2)

@@ -1,0 +1,144 @@
+"""Streaming synthesis: utterances in, audio out chunk by chunk, one chunk ahead.
+
+A producer thread reads the input, phonemizes and synthesizes chunk N+1 while
+the caller writes chunk N (onnxruntime and spaCy release the GIL for the heavy
+parts). The queue between them holds one chunk, so memory stays bounded
+however long the input is.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from kokoro_pipe.engine import Engine
+from kokoro_pipe.lines import Rejected
+from kokoro_pipe.text import MODEL_MAX_PHONEMES, TEXT_MAX, has_speech, split_chunks
+
+
+@dataclass(frozen=True)
+class Utterance:
+    id: int
+    line: int  # where it came from, for messages
+    text: str  # text, or phonemes when is_phonemes
+    is_phonemes: bool = False
+    label: str | None = None  # the words, for metadata when text holds phonemes
+    style: np.ndarray | None = None  # voice override
+    speed: float | None = None
+
+    def meta(self) -> dict:
+        return {"id": self.id, "text": self.label if self.label is not None else self.text}
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    utterance: Utterance
+    samples: np.ndarray
+
+
+@dataclass(frozen=True)
+class Finished:
+    utterance: Utterance
+
+
+class NothingToSay(ValueError):
+    pass
+
+
+Event = AudioBlock | Finished | Rejected
+
+
+class Synthesizer:
+    def __init__(
+        self,
+        engine: Engine,
+        style: np.ndarray,
+        speed: float = 1.0,
+        g2p: Callable[[str], str] | None = None,
+    ):
+        self.engine, self.style, self.speed, self.g2p = engine, style, speed, g2p
+
+    def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[np.ndarray]:
+        """The audio of one utterance, chunk by chunk, pauses between chunks included."""
+        if not has_speech(utt.text, utt.is_phonemes):
+            raise NothingToSay("nothing to speak (punctuation or symbols only)")
+        style = self.style if utt.style is None else utt.style
+        speed = self.speed if utt.speed is None else utt.speed
+        max_len = MODEL_MAX_PHONEMES if utt.is_phonemes else TEXT_MAX
+        pause, spoke = 0.0, False
+        for piece in split_chunks(utt.text, max_len=max_len, is_text=not utt.is_phonemes):
+            phonemes = piece.text if utt.is_phonemes else self._phonemize(piece.text)
+            for sub in split_chunks(phonemes, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES, False):
+                if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
+                    continue
+                try:
+                    audio = self.engine.synthesize(sub.text, style, speed)
+                except ValueError:  # no phoneme of it in the model's vocabulary
+                    continue
+                if spoke and pause:
+                    audio = np.concatenate([np.zeros(int(pause * self.engine.sample_rate),
+                                                     np.float32), audio])
+                spoke, pause = True, sub.pause
+                yield audio
+        if not spoke:
+            raise NothingToSay("nothing the model can speak")
+
+    def _phonemize(self, text: str) -> str:
+        if self.g2p is None:
+            raise RuntimeError("text input needs a G2P")
+        return self.g2p(text)
+
+    def stream(self, items: Iterable[Utterance | Rejected]) -> Iterator[Event]:
+        """Events for `items`, synthesized one chunk ahead of the consumer."""
+        handoff: queue.Queue = queue.Queue(maxsize=1)
+        stop = threading.Event()
+        done = object()
+
+        def put(item) -> bool:
+            while not stop.is_set():
+                try:
+                    handoff.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
+        def produce() -> None:
+            try:
+                for item in items:
+                    if isinstance(item, Rejected):
+                        put(item)
+                        continue
+                    try:
+                        for audio in self.chunks(item, stop):
+                            if not put(AudioBlock(item, audio)):
+                                return
+                    except NothingToSay as e:
+                        put(Rejected(item.line, str(e)))
+                        continue
+                    put(Finished(item))
+                    if stop.is_set():
+                        return
+            except BaseException as e:  # handed to the consumer, raised there
+                put(_Failure(e))
+            finally:
+                put(done)
+
+        worker = threading.Thread(target=produce, name="kk-synthesis", daemon=True)
+        worker.start()
+        try:
+            while (item := handoff.get()) is not done:
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
