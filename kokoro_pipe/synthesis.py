@@ -45,6 +45,9 @@ class Finished:
     utterance: Utterance
 
 
+JOIN_TIMEOUT = 30.0  # longer than any one chunk takes
+
+
 class NothingToSay(ValueError):
     pass
 
@@ -137,6 +140,10 @@ class Synthesizer:
                 yield item
         finally:
             stop.set()
+            # Exiting while onnxruntime runs in the worker aborts the process
+            # (C++ teardown under a live call), so let the current chunk finish.
+            # A worker blocked reading input is not in onnxruntime: don't wait on it.
+            worker.join(timeout=JOIN_TIMEOUT)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
 
     def main() -> None:
         try:
-            code = command.main(prog_name=prog, standalone_mode=False)
+            # Not command.main(): it turns a broken pipe into exit 1.
+            with command.make_context(prog, sys.argv[1:]) as ctx:
+                code = command.invoke(ctx)
         except click.exceptions.Abort:
             code = EXIT_SIGINT
         except click.exceptions.Exit as e:

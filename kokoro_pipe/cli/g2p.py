@@ -45,3 +45,7 @@ def cli(files: tuple[str, ...], texts: tuple[str, ...], as_json: bool, lang: str
 
 
 main = run(cli, "kk-g2p")
+
+
+if __name__ == "__main__":
+    main()

@@ -58,3 +58,7 @@ def path(what: str) -> None:
 
 
 main = run(cli, "kk-models")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,8 +31,8 @@ at the end); the lines around it are still spoken.""")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--text", "texts", multiple=True, help="Text to speak (repeatable).")
 @click.option("--phonemes", is_flag=True, help="Input is kk-g2p output (plain or --json).")
-@click.option("--wav", "fmt", flag_value="wav", help="Write WAV (16-bit PCM).")
-@click.option("--raw", "fmt", flag_value="raw", help="Write bare float32 LE samples.")
+@click.option("--wav", is_flag=True, help="Write WAV (16-bit PCM).")
+@click.option("--raw", is_flag=True, help="Write bare float32 LE samples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
 @click.option("--voice", default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
@@ -46,9 +46,11 @@ at the end); the lines around it are still spoken.""")
               help="Model file [default: $KOKORO_PIPE_MODEL or the installed one].")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
-def cli(files, texts, phonemes, fmt, output, voice, speed, lang, list_voices,
+def cli(files, texts, phonemes, wav, raw, output, voice, speed, lang, list_voices,
         model_path, voices_path) -> int:
     out = guard_stdout()
+    if wav and raw:
+        raise UsageError("--wav and --raw exclude each other")
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     names = voice_names(paths.voices)
@@ -57,7 +59,7 @@ def cli(files, texts, phonemes, fmt, output, voice, speed, lang, list_voices,
         return 0
     parse_voice(voice, names)  # fail on a bad voice before any slow loading
     target = open(output, "wb") if output else out
-    sink = {"wav": WavSink, "raw": RawSink}.get(fmt, FramedSink)(target, SAMPLE_RATE)
+    sink = (WavSink if wav else RawSink if raw else FramedSink)(target, SAMPLE_RATE)
     # The model loads in a thread while spaCy and misaki load here.
     with ThreadPoolExecutor(1) as pool:
         engine_loading = pool.submit(Engine, paths)
@@ -111,3 +113,7 @@ def _write(events, sink) -> int:
 
 
 main = run(cli, "kk-synth")
+
+
+if __name__ == "__main__":
+    main()

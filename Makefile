@@ -1,0 +1,26 @@
+# The two set-up commands of README.md: `make demo` and `make test`.
+PYTHON ?= python3
+PIP = $(PYTHON) -m pip --disable-pip-version-check
+DEMO_TEXT = Hello from kokoro-pipe. This sentence was synthesized on your machine, and streamed as it was made.
+
+.PHONY: install install-test demo test lint
+
+install:
+	scripts/install-system-deps
+	$(PIP) install --quiet -e .
+	-command -v pyenv >/dev/null 2>&1 && pyenv rehash
+	$(PYTHON) -m kokoro_pipe.cli.models install
+
+install-test: install
+	scripts/install-system-deps --test
+	$(PIP) install --quiet -e '.[test]'
+
+demo: install
+	echo "$(DEMO_TEXT)" | $(PYTHON) -m kokoro_pipe.cli.synth --wav -o demo.wav
+	@$(PYTHON) -c "import soundfile as sf; i = sf.info('demo.wav'); print(f'wrote demo.wav: {i.duration:.2f} s at {i.samplerate} Hz')"
+
+lint:
+	$(PYTHON) -m ruff check kokoro_pipe tests bench
+
+test: install-test lint
+	$(PYTHON) -m pytest
