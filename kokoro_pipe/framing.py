@@ -118,7 +118,7 @@ def read_stream(f: BinaryIO) -> Iterator[Event]:
         if lead is None:
             return
         if lead == MAGIC:
-            header = _parse_header(lead + _read_exact(f, HEADER.size - 4, offset), offset)
+            header = _parse_header(lead + _read_exact(f, HEADER.size - 4, offset + 4), offset)
             offset += HEADER.size
             yield header
             continue
@@ -129,7 +129,7 @@ def read_stream(f: BinaryIO) -> Iterator[Event]:
             raise StreamFormatError(
                 f"frame length {length} at byte {offset} outside 1..{MAX_FRAME_LENGTH}"
             )
-        body = _read_exact(f, length, offset)
+        body = _read_exact(f, length, offset + 4)
         kind, payload = body[0], body[1:]
         if kind == KIND_AUDIO:
             yield Audio(_parse_audio(payload, header.channels, offset))

@@ -8,8 +8,11 @@ however long the input is.
 
 from __future__ import annotations
 
+import json
+import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -45,6 +48,7 @@ class Finished:
     utterance: Utterance
 
 
+log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 30.0  # longer than any one chunk takes
 
 
@@ -72,16 +76,23 @@ class Synthesizer:
         style = self.style if utt.style is None else utt.style
         speed = self.speed if utt.speed is None else utt.speed
         max_len = MODEL_MAX_PHONEMES if utt.is_phonemes else TEXT_MAX
-        pause, spoke = 0.0, False
+        pause, spoke, count = 0.0, False, 0
         for piece in split_chunks(utt.text, max_len=max_len, is_text=not utt.is_phonemes):
             phonemes = piece.text if utt.is_phonemes else self._phonemize(piece.text)
             for sub in split_chunks(phonemes, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES, False):
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
+                started = time.monotonic()
                 try:
                     audio = self.engine.synthesize(sub.text, style, speed)
                 except ValueError:  # no phoneme of it in the model's vocabulary
                     continue
+                count += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(json.dumps({
+                        "event": "synthesized", "utterance": utt.id, "chunk": count,
+                        "phonemes": len(sub.text), "seconds": len(audio) / self.engine.sample_rate,
+                        "started": started, "done": time.monotonic()}))
                 if spoke and pause:
                     audio = np.concatenate([np.zeros(int(pause * self.engine.sample_rate),
                                                      np.float32), audio])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 MODEL_MAX_PHONEMES = 510  # Kokoro's context, in phoneme tokens
 TEXT_MAX = 300  # characters of text per chunk; its phonemes rarely pass 510
 FIRST_MAX = 80  # first chunk: about one short sentence or clause
+FIRST_MIN = 24  # but not a lone "Well," when a longer clause follows
 GROWTH = 2
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
@@ -62,7 +63,7 @@ def split_chunks(
     pieces = [p for sentence in _split_at(s, SENTENCE_END, is_text) for p in _fit(sentence, max_len)]
     if not pieces:
         return []
-    head = _fit(pieces[0], first_max)[0]
+    head = _head(pieces[0], first_max)
     rest = pieces[0][len(head):].strip()
     chunks, current = [head], ""
     for piece in (_fit(rest, max_len) if rest else []) + pieces[1:]:
@@ -76,6 +77,22 @@ def split_chunks(
     if current:
         chunks.append(current)
     return [Chunk(c, pause_after(c)) for c in chunks]
+
+
+def _head(s: str, first_max: int) -> str:
+    """The start of `s` to synthesize first: whole if short, else its first
+    clauses up to FIRST_MIN characters, else the words that fit first_max."""
+    if len(s) <= first_max:
+        return s
+    head = ""
+    for clause in _split_at(s, CLAUSE_END, False):
+        candidate = f"{head} {clause}".strip()
+        if len(candidate) > first_max:
+            break
+        head = candidate
+        if len(head) >= FIRST_MIN:
+            return head
+    return head or _fit(s, first_max)[0]
 
 
 def _split_at(s: str, pattern: re.Pattern, is_text: bool) -> list[str]:

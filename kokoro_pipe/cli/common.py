@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
     """
 
     def main() -> None:
+        setup_logging()
         try:
             # Not command.main(): it turns a broken pipe into exit 1.
             with command.make_context(prog, sys.argv[1:]) as ctx:
@@ -55,6 +57,16 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
         sys.exit(code or 0)
 
     return main
+
+
+def setup_logging() -> None:
+    """Library logs go to stderr; KOKORO_PIPE_LOG=debug|info|warning sets the level.
+
+    Debug lines of the synthesis are JSON with CLOCK_MONOTONIC times, comparable
+    across processes (the streaming test relies on that)."""
+    level = os.environ.get("KOKORO_PIPE_LOG", "warning").upper()
+    logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s")
+    logging.getLogger("kokoro_pipe").setLevel(getattr(logging, level, logging.WARNING))
 
 
 def quiet_broken_pipe() -> int:

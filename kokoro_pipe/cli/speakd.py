@@ -1,0 +1,174 @@
+"""kk-speakd: a FIFO speech daemon that keeps the model warm and speaks requests in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+
+from kokoro_pipe import models
+from kokoro_pipe.cli.common import run
+from kokoro_pipe.daemon import Daemon
+from kokoro_pipe.daemon_log import EventLog, StatusFile, read_status
+from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.errors import EXIT_UNAVAILABLE, UnavailableError
+from kokoro_pipe.fifo import (
+    ATOMIC_BYTES,
+    Place,
+    acquire_lock,
+    adopt_fifo,
+    default_fifo_path,
+    lock_holder,
+    open_fifo,
+    prepare_directory,
+    read_lines,
+)
+from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.service import install_service
+from kokoro_pipe.speaker import Speaker
+from kokoro_pipe.speech_source import SpeechSource
+
+SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
+
+
+@click.group(invoke_without_command=True, help=f"""Speak requests written to a FIFO, in
+order, with the model kept loaded. Each line is one request: text, a JSON object
+{{"text","file","voice","speed","lang","priority","id"}}, or one of the commands
+stop, cancel, pause, resume. Lines up to {ATOMIC_BYTES} bytes are written atomically
+by concurrent writers; send longer text with kk-say or as {{"file": "/abs/path"}}.
+Logs one JSON line per request on stderr. See kk-speakd(1).""")
+@click.option("--fifo", "fifo", type=click.Path(dir_okay=False), envvar="KOKORO_PIPE_FIFO",
+              help="FIFO path [default: $KOKORO_PIPE_FIFO, else "
+                   "$XDG_RUNTIME_DIR/kokoro-pipe/speak.fifo].")
+@click.option("--fifo-path", is_flag=True, help="Print the FIFO path and exit.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Print the running daemon's status as JSON; exit 69 if none runs.")
+@click.option("--voice", default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
+              show_default=f"$KOKORO_PIPE_VOICE or {DEFAULT_VOICE}", help="Default voice.")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Default speed.")
+@click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
+              help="Default text language [default: from the voice].")
+@click.option("--queue-size", type=click.IntRange(1, 100_000), default=64, show_default=True,
+              help="Requests that may wait; more are refused (and logged).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file.")
+@click.option("--voices", "voices_path", type=click.Path(dir_okay=False), help="Voices file.")
+@click.pass_context
+def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model_path,
+        voices_path) -> int:
+    place = Place(Path(fifo) if fifo else default_fifo_path())
+    ctx.obj = place
+    if ctx.invoked_subcommand:
+        return 0
+    if fifo_path:
+        click.echo(str(place.fifo))
+        return 0
+    if show_status:
+        return _print_status(place)
+    check_speed(speed)
+    paths = models.resolve(model_path, voices_path)
+    parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
+    return serve(place, paths, voice, speed, lang, queue_size)
+
+
+def serve(place: Place, paths, voice, speed, lang, queue_size) -> int:
+    log = EventLog()
+    prepare_directory(place.directory)
+    lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
+    fd = _systemd_fifo(place) or open_fifo(place)
+    status = StatusFile(place.status)
+    status.update(state="loading")
+    began = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:  # the model loads while spaCy and misaki do
+        engine_loading = pool.submit(Engine, paths)
+        g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
+        engine = engine_loading.result()
+    source = SpeechSource(engine, voice, speed, g2p)
+    loaded = time.monotonic()
+    source.warm_up()
+    output = Speaker()
+    daemon = Daemon(source, output, log, status, queue_size, spool=place.spool)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stopping.set())
+    daemon.start()
+    threading.Thread(target=_read, args=(fd, daemon), name="kk-fifo", daemon=True).start()
+    log("ready", pid=os.getpid(), fifo=str(place.fifo), voice=voice, queue_size=queue_size,
+        load_s=round(loaded - began, 2), warmup_s=round(time.monotonic() - loaded, 2))
+    _notify_systemd("READY=1")
+    while not stopping.wait(1.0):
+        pass
+    log("stopping", pid=os.getpid())
+    _notify_systemd("STOPPING=1")
+    daemon.shutdown()
+    status.remove()
+    os.close(lock)
+    return 0  # a requested stop is a success: launchd and systemd do not restart it
+
+
+def _read(fd: int, daemon: Daemon) -> None:
+    for line in read_lines(fd):
+        daemon.submit(line, time.monotonic())
+
+
+def _systemd_fifo(place: Place) -> int | None:
+    """The FIFO systemd passed (socket activation, ListenFIFO=), if any."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+        return None
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)  # not for our children
+    os.set_inheritable(SYSTEMD_FIRST_FD, False)
+    return adopt_fifo(SYSTEMD_FIRST_FD, place.fifo)
+
+
+def _notify_systemd(message: str) -> None:
+    """sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # abstract namespace
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.connect(address)
+            s.sendall(message.encode())
+    except OSError:
+        pass
+
+
+def _print_status(place: Place) -> int:
+    pid = lock_holder(place)
+    if pid is None:
+        raise UnavailableError(f"kk-speakd is not running (no process holds {place.lock})")
+    status = read_status(place.status) or {"pid": pid, "state": "unknown"}
+    click.echo(json.dumps(status, ensure_ascii=False))
+    return 0 if status.get("state") != "unknown" else EXIT_UNAVAILABLE
+
+
+@cli.command("install-service", help="""Write the user service that starts kk-speakd at
+login, with this installation's paths: a systemd user socket and service on Linux
+(enable with: systemctl --user enable --now kk-speakd.socket), a launchd agent on macOS
+(load with: launchctl load -w PLIST). Prints the files written.""")
+@click.option("--kind", type=click.Choice(["systemd", "launchd"]),
+              default="launchd" if sys.platform == "darwin" else "systemd", show_default=True)
+@click.option("--dir", "target", type=click.Path(file_okay=False),
+              help="Write into this directory instead of the standard one.")
+@click.pass_obj
+def install_service_command(place: Place, kind: str, target: str | None) -> int:
+    for path in install_service(kind, Path(target) if target else None, place):
+        click.echo(str(path))
+    return 0
+
+
+main = run(cli, "kk-speakd")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""kk-speakd's core: requests in order, each synthesized one chunk ahead of playback.
+
+Three threads: the FIFO reader parses lines and queues jobs (and carries out
+commands at once), the synthesis thread turns the next job into chunks, and the
+audio thread writes them to the device. Only the audio thread touches the
+output (PortAudio is not thread-safe); others ask it to stop through the job's
+event, which it checks between small blocks, so a stop takes effect within one
+block. A job is logged exactly once: by the reader if it never left the queue,
+else by the audio thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.daemon_log import EventLog, StatusFile
+from kokoro_pipe.errors import KokoroPipeError
+from kokoro_pipe.fifo import TooLong
+from kokoro_pipe.request import BadRequest, Command, Request, parse
+from kokoro_pipe.synthesis import NothingToSay
+
+BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
+POLL = 0.2  # seconds between checks for shutdown while waiting
+STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for a chunk
+
+
+class Output(Protocol):
+    """The audio device as the audio thread sees it (see speaker.py)."""
+
+    device: str | None
+
+    def is_open(self) -> bool: ...
+    def open(self) -> None: ...  # refresh the device list, open the default device
+    def follow_default(self) -> None: ...  # reopen if the default device changed
+    def write(self, block: np.ndarray) -> bool: ...  # True if the device underran
+    def close(self, drain: bool) -> None: ...  # drain: play out what is buffered
+
+
+# The audio chunks of a request; stops early once the event is set (speech_source.py).
+ChunkSource = Callable[[Request, threading.Event], Iterator[np.ndarray]]
+
+
+@dataclass(eq=False)
+class Job:
+    request: Request
+    id: str
+    received: float  # time.monotonic() when read from the FIFO
+    stop: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str | None = None
+    stop_asked: float | None = None
+    started: float | None = None  # taken off the queue
+    synth_seconds: float = 0.0
+    samples: int = 0
+    first_sample: float | None = None
+    underruns: int = 0
+    device: str | None = None
+    audio_end: float | None = None  # time.time() when its sound ended
+    aborted: float | None = None  # time.monotonic() when its sound was cut
+
+    def cancel(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason, self.stop_asked = reason, time.monotonic()
+            self.stop.set()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    outcome: str  # rejected (the request's fault) or failed (ours)
+    reason: str
+
+
+_END = object()
+
+
+class Daemon:
+    def __init__(self, chunk_source: ChunkSource, output: Output, log: EventLog,
+                 status: StatusFile, queue_size: int = 64, spool=None):
+        self.chunk_source, self.output, self.log, self.status = chunk_source, output, log, status
+        self.queue_size, self.spool = queue_size, spool
+        self._cond = threading.Condition()
+        self._queue: deque[Job] = deque()
+        self._active: list[Job] = []  # off the queue, not yet logged; [0] plays
+        self._paused = self._closing = False
+        self._sounding: Job | None = None  # whose audio the open output holds (audio thread)
+        self._handoff: queue.Queue = queue.Queue(maxsize=1)  # one chunk ahead
+        self._count = self._done = 0
+        self._threads = [threading.Thread(target=self._synthesis_loop, name="kk-synthesis"),
+                         threading.Thread(target=self._audio_loop, name="kk-audio")]
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+        self._status(state="ready")
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop speaking and let both threads end (the synthesis thread after
+        its current chunk: leaving onnxruntime mid-call aborts the process)."""
+        with self._cond:
+            self._closing = True
+            self._drop_all("shutdown")
+            self._cond.notify_all()
+        for t in self._threads:
+            t.join(timeout)
+
+    # -- the reader's side ---------------------------------------------------
+
+    def submit(self, line: bytes | TooLong, received: float | None = None) -> None:
+        """Handle one FIFO line; never raises for a bad one."""
+        received = time.monotonic() if received is None else received
+        self._count += 1
+        default_id = f"r{self._count}"
+        if isinstance(line, TooLong):
+            return self._reject(default_id, line.size, f"line longer than the limit "
+                                f"({line.size} bytes); send long text as a file request")
+        try:
+            request = parse(line, self.spool)
+        except BadRequest as e:
+            return self._reject(e.request_id or default_id, len(line), str(e))
+        if request is None:
+            return None
+        if isinstance(request, Command):
+            return self.command(request.name)
+        job = Job(request, request.id or default_id, received)
+        with self._cond:
+            if request.priority == "interrupt":
+                self._drop_all(f"interrupted by {job.id}")
+                self._paused = False
+                self._queue.appendleft(job)
+            elif len(self._queue) >= self.queue_size:
+                return self._finish(job, "refused", f"queue full ({self.queue_size} waiting)")
+            else:
+                self._queue.append(job)
+            self._cond.notify_all()
+        self._status()
+
+    def command(self, name: str) -> None:
+        with self._cond:
+            playing = self._active[0].id if self._active else None
+            if name == "stop" and self._active:
+                self._active[0].cancel("stop")
+            elif name == "cancel":
+                self._drop_all("cancel")
+            elif name in ("pause", "resume"):
+                self._paused = name == "pause"
+            self._cond.notify_all()
+        self.log("command", command=name, current=playing, queued=len(self._queue))
+        self._status()
+
+    def _drop_all(self, reason: str) -> None:
+        """Cancel every job (with the lock held): queued ones are logged here."""
+        while self._queue:
+            self._finish(self._queue.popleft(), "cancelled", reason)
+        for job in self._active:
+            job.cancel(reason)
+
+    def _reject(self, rid: str, size: int, reason: str) -> None:
+        self.log("request", id=rid, outcome="rejected", reason=reason, bytes=size)
+        self._status(last_error=f"{rid}: {reason}")
+
+    # -- the synthesis thread ------------------------------------------------
+
+    def _synthesis_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    self._hand(None, _END)  # tells the audio thread to end too
+                    return
+                job = self._queue.popleft()
+                job.started = time.monotonic()
+                self._active.append(job)
+            self._status()
+            self._synthesize(job)
+
+    def _synthesize(self, job: Job) -> None:
+        try:
+            chunks = self.chunk_source(job.request, job.stop)
+            while True:
+                began = time.monotonic()
+                audio = next(chunks, None)
+                job.synth_seconds += time.monotonic() - began
+                if audio is None or not self._hand(job, audio):
+                    break
+        except (KokoroPipeError, NothingToSay, ValueError) as e:
+            self._hand(job, _Failed("rejected", str(e)))
+        except Exception as e:  # noqa: BLE001 - a request must not kill the daemon
+            self._hand(job, _Failed("failed", f"{type(e).__name__}: {e}"))
+        self._hand(job, _END)
+
+    def _hand(self, job: Job | None, item) -> bool:
+        while True:
+            try:
+                self._handoff.put((job, item), timeout=POLL)
+                return True
+            except queue.Full:
+                if self._closing and item is not _END:
+                    return False
+
+    # -- the audio thread ----------------------------------------------------
+
+    def _audio_loop(self) -> None:
+        try:
+            while True:
+                try:  # poll fast while sounding, so a stop between chunks is quick too
+                    job, item = self._handoff.get(timeout=STOP_POLL if self._sounding else POLL)
+                except queue.Empty:
+                    if self._sounding and self._sounding.stop.is_set():
+                        self._release(drain=False)
+                    continue
+                if job is None:
+                    return
+                if item is _END or isinstance(item, _Failed):
+                    self._end(job, item)
+                elif not job.stop.is_set():
+                    self._play(job, item)
+        finally:
+            self._release(drain=False)
+
+    def _play(self, job: Job, audio: np.ndarray) -> None:
+        try:
+            if self._sounding is not job:
+                self._release(drain=True)
+                self.output.open()  # refreshes the device list: between requests only
+                self._sounding = job
+            else:
+                self.output.follow_default()  # between chunks
+            job.device = self.output.device
+            for start in range(0, len(audio), BLOCK):
+                self._wait_while_paused(job)
+                if job.stop.is_set():
+                    return self._release(drain=False)
+                job.underruns += bool(self.output.write(audio[start:start + BLOCK]))
+                if job.first_sample is None:
+                    job.first_sample = time.monotonic()
+                job.samples += min(BLOCK, len(audio) - start)
+        except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
+            job.cancel(f"audio: {type(e).__name__}: {e}")
+            self._release(drain=False)
+
+    def _wait_while_paused(self, job: Job) -> None:
+        with self._cond:
+            if not self._paused or job.stop.is_set():
+                return
+        self._release(drain=True, keep=True)  # play out what is buffered, free the device
+        with self._cond:
+            while self._paused and not job.stop.is_set() and not self._closing:
+                self._cond.wait(POLL)
+        if not job.stop.is_set():
+            self.output.open()
+            self._sounding = job
+
+    def _end(self, job: Job, item) -> None:
+        if isinstance(item, _Failed):
+            self._release(drain=False)
+            self._finish(job, item.outcome, item.reason)
+        elif job.stop.is_set():
+            self._release(drain=False)
+            reason = job.stop_reason or "stop"
+            self._finish(job, "failed" if reason.startswith("audio:") else "stopped", reason)
+        else:
+            self._release(drain=True)  # never cut off by the next request
+            self._finish(job, "spoken")
+
+    def _release(self, drain: bool, keep: bool = False) -> None:
+        """Close the output (drained, or aborted at once) and stamp when the
+        sounding job's audio ended."""
+        job = self._sounding
+        try:
+            if self.output.is_open():
+                self.output.close(drain)
+        except Exception as e:  # noqa: BLE001
+            self.log("error", reason=f"closing the audio device: {type(e).__name__}: {e}")
+        if job is not None:
+            job.audio_end = time.time()
+            job.aborted = None if drain else time.monotonic()
+            self._sounding = job if keep else None
+
+    # -- outcomes ------------------------------------------------------------
+
+    def _finish(self, job: Job, outcome: str, reason: str | None = None) -> None:
+        record = {"id": job.id, "outcome": outcome, "chars": len(job.request.text),
+                  "priority": job.request.priority}
+        if reason:
+            record["reason"] = reason
+        if job.started is not None:
+            record["queue_wait_ms"] = _ms(job.started - job.received)
+        if job.first_sample is not None:
+            seconds = job.samples / SAMPLE_RATE
+            record.update(ttfa_ms=_ms(job.first_sample - job.received),
+                          audio_s=round(seconds, 3),
+                          rtf=round(job.synth_seconds / seconds, 3) if seconds else None,
+                          underruns=job.underruns, device=job.device)
+        if job.audio_end is not None:
+            record["audio_end"] = round(job.audio_end, 4)  # Unix time the sound ended
+        if job.stop_asked is not None and job.aborted is not None:
+            record["stop_ms"] = _ms(job.aborted - job.stop_asked)  # asked -> audio aborted
+        with self._cond:
+            if job in self._active:
+                self._active.remove(job)
+            self._done += 1
+        self.log("request", **record)
+        if outcome in ("rejected", "failed", "refused"):
+            self._status(last_error=f"{job.id}: {reason}")
+        else:
+            self._status()
+
+    def _status(self, **fields) -> None:
+        with self._cond:
+            busy = bool(self._active or self._queue)
+            state = "paused" if self._paused else "busy" if busy else "ready"
+            current = self._active[0].id if self._active else None
+            fields = {"state": state, "queue": len(self._queue), "current": current,
+                      "done": self._done, **fields}
+        self.status.update(**fields)
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)

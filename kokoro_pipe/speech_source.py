@@ -1,0 +1,56 @@
+"""What kk-speakd speaks with: the warm engine, a style per voice and a G2P per
+language, each made once on first use and kept."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+
+from kokoro_pipe.engine import Engine
+from kokoro_pipe.g2p import G2P, lang_for_voice
+from kokoro_pipe.request import Request
+from kokoro_pipe.synthesis import Synthesizer, Utterance
+
+
+class Stopped(Exception):
+    """Raised into the synthesis of a stopped request, so the rest of a long
+    text is not phonemized for nothing."""
+
+
+class SpeechSource:
+    """Called from the synthesis thread only (the caches are not locked)."""
+
+    def __init__(self, engine: Engine, voice: str, speed: float, g2p: G2P):
+        """`g2p` is the default language's, already loaded."""
+        self.engine, self.voice, self.speed, self.lang = engine, voice, speed, g2p.lang
+        self._styles: dict[str, np.ndarray] = {}
+        self._g2ps: dict[str, G2P] = {g2p.lang: g2p}
+
+    def warm_up(self) -> None:
+        """Load the default voice and G2P and run one synthesis, so the first
+        request is as fast as any other."""
+        for _ in self(Request("Ready."), threading.Event()):
+            pass
+
+    def __call__(self, request: Request, stop: threading.Event) -> Iterator[np.ndarray]:
+        voice = request.voice or self.voice
+        style = self._styles.get(voice)
+        if style is None:
+            style = self._styles[voice] = self.engine.style(voice)  # UsageError if unknown
+        lang = request.lang or (lang_for_voice(voice) if request.voice else self.lang)
+        g2p = self._g2ps.get(lang)
+        if g2p is None:
+            g2p = self._g2ps[lang] = G2P(lang)
+
+        def phonemize(text: str) -> str:
+            if stop.is_set():
+                raise Stopped
+            return g2p(text)
+
+        synthesizer = Synthesizer(self.engine, style, request.speed or self.speed, phonemize)
+        try:
+            yield from synthesizer.chunks(Utterance(0, 0, request.text), stop)
+        except Stopped:
+            return

@@ -1,0 +1,79 @@
+"""Chunk splitting: bounded, lossless, short first chunk, growing after."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kokoro_pipe.text import (
+    CLAUSE_PAUSE,
+    FIRST_MAX,
+    GROWTH,
+    SENTENCE_PAUSE,
+    has_speech,
+    split_chunks,
+)
+
+
+def texts(chunks):
+    return [c.text for c in chunks]
+
+
+def test_first_sentence_is_its_own_chunk():
+    chunks = texts(split_chunks("Build finished. All 312 tests passed. Coverage is 91 percent."))
+    assert chunks[0] == "Build finished."
+    assert chunks[1:] == ["All 312 tests passed. Coverage is 91 percent."]
+
+
+def test_long_first_sentence_is_cut_at_a_clause():
+    s = ("When the deployment finished, after a long wait that nobody had expected at all, "
+         "the team went home.")
+    chunks = texts(split_chunks(s))
+    assert chunks[0] == "When the deployment finished,"
+    assert " ".join(chunks) == s
+
+
+def test_abbreviations_and_initials_do_not_end_sentences():
+    assert texts(split_chunks("Dr. Smith met J. R. Tolkien at 3 p.m. today."))[0] == (
+        "Dr. Smith met J. R. Tolkien at 3 p.m. today."
+    )
+
+
+def test_phoneme_mode_splits_at_every_stop():
+    assert texts(split_chunks("həlˈO. wˈɜɹld.", is_text=False)) == ["həlˈO.", "wˈɜɹld."]
+
+
+def test_pauses_follow_the_punctuation():
+    chunks = split_chunks("Wait, when the deployment finished after such a long, long wait, "
+                          "everybody cheered. Then home.")
+    pauses = {c.text[-1]: c.pause for c in chunks}
+    assert pauses[","] == CLAUSE_PAUSE and pauses["."] == SENTENCE_PAUSE
+
+
+def test_speech_detection():
+    assert not has_speech("...!!! --- ???")
+    assert has_speech("42") and has_speech("é")
+    assert not has_speech("... !", phonemes=True) and has_speech("ˈO.", phonemes=True)
+
+
+words = st.text(alphabet=st.sampled_from("abcdefgh xyz.,;!?  \n"), min_size=0, max_size=2000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words, st.integers(10, 510), st.integers(5, 120))
+def test_chunks_are_bounded_and_lose_nothing(s, max_len, first_max):
+    first_max = min(first_max, max_len)
+    chunks = texts(split_chunks(s, max_len=max_len, first_max=first_max))
+    assert all(0 < len(c) <= max_len for c in chunks)
+    if chunks:
+        assert len(chunks[0]) <= first_max
+    assert "".join("".join(chunks).split()) == "".join(s.split())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["Yes.", "The build is green.", "It took nine minutes to run."]),
+                min_size=2, max_size=60))
+def test_later_chunks_grow_at_most_geometrically(sentences):
+    chunks = texts(split_chunks(" ".join(sentences)))
+    for before, after in zip(chunks, chunks[1:]):
+        limit = max(FIRST_MAX, GROWTH * len(before))
+        longest_sentence = max(len(s) for s in sentences)
+        assert len(after) <= max(limit, longest_sentence)
