@@ -173,16 +173,17 @@ class Daemon:
             with self._cond:
                 while not self._queue and not self._closing:
                     self._cond.wait()
-                if self._closing:
-                    self._hand(None, _END)  # tells the audio thread to end too
-                    return
-                job = self._queue.popleft()
-                job.started = time.monotonic()
-                self._active.append(job)
+                job = None if self._closing else self._queue.popleft()
+                if job:
+                    job.started = time.monotonic()
+                    self._active.append(job)
+            if job is None:
+                self._hand(None, _END)  # tells the audio thread to end too
+                return
             self._status()
             self._synthesize(job)
 
-    def _synthesize(self, job: Job) -> None:
+    def _synthesize(self, job: Job) -> bool:
         try:
             chunks = self.chunk_source(job.request, job.stop)
             while True:
@@ -192,10 +193,10 @@ class Daemon:
                 if audio is None or not self._hand(job, audio):
                     break
         except (KokoroPipeError, NothingToSay, ValueError) as e:
-            self._hand(job, _Failed("rejected", str(e)))
+            return self._hand(job, _Failed("rejected", str(e)))  # ends the job
         except Exception as e:  # noqa: BLE001 - a request must not kill the daemon
-            self._hand(job, _Failed("failed", f"{type(e).__name__}: {e}"))
-        self._hand(job, _END)
+            return self._hand(job, _Failed("failed", f"{type(e).__name__}: {e}"))
+        return self._hand(job, _END)
 
     def _hand(self, job: Job | None, item) -> bool:
         while True:
@@ -203,8 +204,8 @@ class Daemon:
                 self._handoff.put((job, item), timeout=POLL)
                 return True
             except queue.Full:
-                if self._closing and item is not _END:
-                    return False
+                if self._closing and not (item is _END or isinstance(item, _Failed)):
+                    return False  # audio nobody will hear; ends are always delivered
 
     # -- the audio thread ----------------------------------------------------
 
