@@ -8,18 +8,18 @@ text to text, and the order matters:
              3 emoji      removed, or named ("party popper"), by option
              4 long_tokens  hashes shortened, runaway repeats cut
  normalization (first the forms whose digits would be misread one by one later)
-             5 urls, emails   before anything reads their dots and digits
+             5 emails, urls   before anything reads their dots and digits
              6 phones     555-123-4567 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
              8 times      7:45, 10:30 am, 10pm
-             9 versions   v1.2.3, IP addresses
-            10 ranges     3-5 -> 3 to 5, so the later rules read both ends
-            11 money      $5.50, $3k, £2.5m
-            12 percents, units  50%, 5 km, 72°F
-            13 ordinals, decades, years (by context), fractions
-            14 numbers    what digits remain: 1,234 / 2.5 / -3
-            15 abbreviations  Dr. / St. by position, Mr., e.g., etc.
-            16 symbols    C#, ±, ~5, x between numbers
+             9 versions   v1.2.3, Python 3.12, IP addresses
+            10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
+            11 symbols    C#, ±, ~5, x between numbers
+            12 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            13 money      $5.50, $3k, £2.5m
+            14 percents, units  50%, 5 km, 72°F
+            15 ordinals, decades, years (by context), fractions
+            16 numbers    what digits remain: 1,234 / 2.5 / -3
  then misaki: it reads words and its own punctuation; inline markup
  `[word](/phonemes/)` (and its stress marks `[word](+1)`) passes through every
  step untouched, and misaki applies it.
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 from kokoro_pipe.numwords import (
     cardinal,
@@ -137,12 +137,14 @@ def emoji(text: str, mode: str = "skip") -> str:
         if s[0] in ARROWS:
             return f" {ARROWS[s[0]]} "
         if mode == "skip":
-            return " "
+            return "\0"
         if "\U0001f1e6" <= s[0] <= "\U0001f1ff":
             return " flag "
         return f" {unicodedata.name(s[0], '').lower()} "
 
-    return " ".join(EMOJI.sub(replace, text).split()).replace(" ,", ",").replace(" .", ".")
+    # A removed emoji takes the space before it along when punctuation follows.
+    text = re.sub(r"\s*\0+\s*(?=[,.!?;:])", "", EMOJI.sub(replace, text))
+    return " ".join(text.replace("\0", " ").split())
 
 
 HEX_RUN = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b", re.IGNORECASE)
@@ -155,7 +157,7 @@ def long_tokens(text: str) -> str:
     character repeated more than three times is cut to three ('!!!!!!',
     'soooooo'); a token still longer than LONG_TOKEN without a space is broken
     into pieces misaki can take, so nothing is dropped but noise."""
-    text = HEX_RUN.sub(lambda m: " ".join(m.group()[:7]), text)
+    text = HEX_RUN.sub(lambda m: " ".join(m.group()[:7].upper()), text)
     text = REPEAT.sub(lambda m: m.group(1) * (1 if m.group(1) in ".!?,;:-=_*#~" else 3), text)
     return " ".join(_break_token(t) for t in text.split(" "))
 
@@ -231,7 +233,7 @@ ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
 MONTH_DAY = re.compile(rf"\b({MONTH_NAME})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?")
 DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_NAME})(?:,?\s+(\d{{4}})\b)?"
+    rf"(?:\bthe\s+)?\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_NAME})(?:,?\s+(\d{{4}})\b)?"
 )
 MONTH_YEAR = re.compile(rf"\b({MONTH_NAME})\s+(\d{{4}})\b")
 
@@ -318,6 +320,7 @@ def times(text: str) -> str:
 
 
 VERSION = re.compile(r"(?<![\w.])[vV](\d+(?:\.\d+)*)(?![\w.]|\.\d)|(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w]|\.\d)")
+VERSION_V = re.compile(r"(?i)\b(version|release)\s+v(?=\d)")
 VERSION_WORD = re.compile(r"(?i)\b(version|release|python|node|java|ios|android|macos)\s+(\d+(?:\.\d+)+)\b")
 
 
@@ -337,13 +340,14 @@ def versions(text: str) -> str:
             return _dotted(m.group(2), "dot")
         return _dotted(m.group(2))
 
+    text = VERSION_V.sub(r"\1 ", text)
     text = VERSION_WORD.sub(lambda m: f"{m.group(1)} {_dotted(m.group(2))}", text)
     return VERSION.sub(spell, text)
 
 
 # -- ranges, money, percents, units -------------------------------------------
 
-NUM = r"\d[\d,]*(?:\.\d+)?"
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 RANGE = re.compile(rf"(?<![\w.,\-])([$£€¥]?{NUM})\s?[-–—]\s?([$£€¥]?{NUM})(?![\d\-]|\.\d)")
 YEAR_RANGE = re.compile(r"(?<![\w.,\-])(1[1-9]\d\d|20\d\d)\s?[-–—]\s?(1[1-9]\d\d|20\d\d)(?![\d\-])")
 
@@ -437,13 +441,13 @@ def units(text: str) -> str:
 
 ORDINAL = re.compile(r"(?<![\w.])(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
 DECADE = re.compile(r"(?<![\w.])(?:(1[1-9]\d0|20\d0)s|'(\d0)s)\b")
-FOUR_DIGITS = re.compile(r"(?<![\w.,\-])(1[1-9]\d\d|20\d\d)(?![\w,]|\.\d)(\s+(BC|BCE|AD|CE)\b)?")
+FOUR_DIGITS = re.compile(r"(?<![\w.,\-])(1\d{3}|20\d\d)(?![\w,]|\.\d)(\s+(BC|BCE|AD|CE)\b)?")
 YEAR_CUES = frozenset(
-    "in since by until till from of during before after circa year early late mid around "
-    "between and to the spring summer autumn fall winter".split() + [m.lower() for m in MONTHS]
+    ["in", "since", "by", "until", "till", "from", "of", "during", "before", "after", "circa", "year", "early", "late", "mid", "around", "between", "and", "to", "the", "spring", "summer", "autumn", "fall", "winter"] + [m.lower() for m in MONTHS]
 )
 COUNTED_SUFFIX = re.compile(r"^\s+([a-z]+)")
-NOT_NOUNS = frozenset("was is has does goes as this its his us plus minus less versus".split())
+NOT_NOUNS = frozenset(["was", "is", "has", "does", "goes", "as", "this", "its", "his", "us", "plus", "minus", "less", "versus"])
+PLURALS_WITHOUT_S = frozenset(["people", "men", "women", "children", "feet", "teeth", "mice", "geese"])
 
 
 def ordinals(text: str) -> str:
@@ -463,18 +467,19 @@ def decades(text: str) -> str:
 
 
 def years(text: str) -> str:
-    """A four-digit number from 1100 to 2099 is a year ('in 1984' -> 'in
+    """A four-digit number from 1000 to 2099 is a year ('in 1984' -> 'in
     nineteen eighty four') unless a plural noun follows it ('2024 people'),
     which makes it a count; a year cue before it ('in', 'since', a month)
     wins over that."""
 
     def spell(m: re.Match) -> str:
         n = int(m.group(1))
-        era = f" {' '.join(m.group(3))}" if m.group(3) else ""
+        era = f" {m.group(3)}" if m.group(3) else ""
         before = text[: m.start()].split()[-1:] or [""]
         cued = before[0].lower().strip(",") in YEAR_CUES or bool(era)
         following = COUNTED_SUFFIX.match(text[m.end():])
-        counts = following and following.group(1).endswith("s") and following.group(1) not in NOT_NOUNS
+        noun = following.group(1) if following else ""
+        counts = noun in PLURALS_WITHOUT_S or (noun.endswith("s") and noun not in NOT_NOUNS)
         return cardinal(n) if counts and not cued else year(n) + era
 
     return FOUR_DIGITS.sub(spell, text)
@@ -486,15 +491,15 @@ VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "�
 
 def fractions(text: str) -> str:
     """1/2 -> 'one half', 3/4 -> 'three quarters', 5/8 -> 'five eighths'; a
-    numerator not below the denominator is no fraction ('24/7', '50/50') and
-    is left for misaki, which reads it as two numbers."""
+    numerator not below the denominator makes no fraction: '24/7' -> 'twenty
+    four seven', '50/50' -> 'fifty fifty'."""
     for glyph, written in VULGAR.items():
         text = re.sub(rf"(\d?){glyph}", lambda m, w=written: f"{m.group(1)} and {w}" if m.group(1) else w, text)
 
     def spell(m: re.Match) -> str:
         top, bottom = int(m.group(1)), int(m.group(2))
-        if not 0 < top < bottom or bottom < 2:
-            return m.group()
+        if not 0 < top < bottom:
+            return f"{cardinal(top)} {cardinal(bottom)}"
         if bottom == 2:
             name = "half" if top == 1 else "halves"
         elif bottom == 4:
@@ -513,14 +518,7 @@ def numbers(text: str) -> str:
     """Digits that are left: 1,234,567 -> 'one million two hundred thirty four
     thousand five hundred sixty seven', 2.5 -> 'two point five', -3 -> 'minus three'."""
 
-    def spell(m: re.Match) -> str:
-        s = m.group(1)
-        # A dash after a word is a hyphen or a dash, not a minus sign.
-        if s[0] in "-−" and text[: m.start()].rstrip()[-1:].isalnum():
-            return s[0] + " " + number(s[1:])
-        return number(s)
-
-    return NUMBER.sub(spell, text)
+    return NUMBER.sub(lambda m: number(m.group(1)), text)
 
 
 # -- abbreviations and symbols ------------------------------------------------
@@ -601,11 +599,11 @@ class Normalizer:
             markdown,
             partial(emoji, mode=emoji_mode),
             outside_markup(long_tokens),
-            *map(outside_markup, [urls, emails, phones]),
+            *map(outside_markup, [emails, urls, phones]),
             outside_markup(partial(dates, day_first=day_first)),
-            *map(outside_markup, [times, versions, ranges, money, percents, units,
-                                  ordinals, decades, years, fractions, numbers,
-                                  abbreviations, symbols]),
+            *map(outside_markup, [times, versions, abbreviations, symbols, ranges, money,
+                                  percents, units, ordinals, decades, years, fractions,
+                                  numbers]),
         ]
 
     def __call__(self, text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from num2words import num2words
 
-DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
+DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
 def _speakable(words: str) -> str:

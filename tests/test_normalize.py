@@ -1,0 +1,328 @@
+"""Each sanitation and normalization rule, alone and in the one pipeline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kokoro_pipe import normalize as nz
+from kokoro_pipe.normalize import Normalizer
+
+PIPELINE = Normalizer()
+
+
+def said(text: str) -> str:
+    return PIPELINE(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("\x1b[31mERROR\x1b[0m: disk full", "ERROR: disk full"),
+    ("tab\there\r\nnew\x0bline", "tab here new line"),
+    ("zero\u200bwidth\u00ad soft\ufeff", "zerowidth soft"),
+    ("odd\u00a0spaces\u2009and\u3000more", "odd spaces and more"),
+    ("bell\x07 and delete\x7f", "bell and delete"),
+])
+def test_controls(text, expected):
+    assert nz.controls(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# Release notes", "Release notes."),
+    ("## Done! ##", "Done!"),
+    ("- first item", "first item"),
+    ("* starred", "starred"),
+    ("• dot", "dot"),
+    ("> quoted text", "quoted text"),
+    ("2. Second step", "2, Second step"),
+    ("**bold**, __strong__ and *em* or _em_", "bold, strong and em or em"),
+    ("***both***", "both"),
+    ("~~gone~~ stays", "gone stays"),
+    ("run `make test` now", "run make test now"),
+    ("see [the docs](https://example.com/docs) here", "see the docs here"),
+    ("![a cat](cat.png)", "a cat"),
+    ("| name | age |", "name, age"),
+    ("|---|:---:|", ""),
+    ("---", ""),
+    ("```python", ""),
+    ("snake_case and 5 * 3 and a*b", "snake_case and 5 * 3 and a*b"),
+    ("say [Kokoro](/kˈOkəɹO/) please", "say [Kokoro](/kˈOkəɹO/) please"),
+])
+def test_markdown(text, expected):
+    assert nz.markdown(text) == expected
+
+
+@pytest.mark.parametrize("mode, text, expected", [
+    ("skip", "Deployed 🎉 today 😀", "Deployed today"),
+    ("skip", "Great 🎉, thanks 👍🏽.", "Great, thanks."),
+    ("name", "Deployed 🎉 today", "Deployed party popper today"),
+    ("name", "ok ✔️", "ok heavy check mark"),
+    ("name", "go 🇺🇸", "go flag"),
+    ("skip", "a → b", "a to b"),
+])
+def test_emoji(mode, text, expected):
+    assert nz.emoji(text, mode) == expected
+
+
+def test_emoji_mode_is_checked():
+    with pytest.raises(ValueError, match="emoji mode 'loud'"):
+        Normalizer(emoji_mode="loud")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("commit 3f9a1c2b7e8d4f60a1b2c3d4e5f6a7b8 pushed", "commit 3 F 9 A 1 C 2 pushed"),
+    ("Nooooooo!!!!!!", "Nooo!"),
+    ("==========", "="),
+])
+def test_long_tokens(text, expected):
+    assert nz.long_tokens(text) == expected
+
+
+def test_a_giant_token_is_broken_not_dropped():
+    token = "Supercalifragilistic" * 5 + "ExpialidociousWord"
+    out = nz.long_tokens(token)
+    assert out.replace(" ", "") == token
+    assert max(len(w) for w in out.split()) <= nz.LONG_TOKEN
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Visit https://www.example.com/docs now", "Visit example dot com slash docs now"),
+    ("see example.org.", "see example dot org."),
+    ("http://host.io/a-b_c?x=1", "host dot io slash a dash b underscore c question mark x equals one"),
+    ("mail bob.smith@example.com", "mail bob dot smith at example dot com"),
+])
+def test_urls_and_emails(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
+    ("(555) 123-4567", "five five five, one two three, four five six seven"),
+    ("+1 555.123.4567", "plus one, five five five, one two three, four five six seven"),
+    ("+44 20 7946 0958", "plus four four, two zero, seven nine four six, zero nine five eight"),
+])
+def test_phones(text, expected):
+    assert nz.phones(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("on 2024-03-05", "on March fifth twenty twenty four"),
+    ("on 3/4/2021", "on March fourth twenty twenty one"),
+    ("on 25/12/99", "on December twenty fifth nineteen ninety nine"),
+    ("March 5th, 2024", "March fifth twenty twenty four"),
+    ("Mar. 3", "March third"),
+    ("Sept 9 2001", "September ninth two thousand one"),
+    ("5 March 2024", "the fifth of March twenty twenty four"),
+    ("the 21st of June", "the twenty first of June"),
+    ("June 2023", "June twenty twenty three"),
+    ("2024-13-45", "2024-13-45"),  # no such date: left for the other rules
+])
+def test_dates(text, expected):
+    assert nz.dates(text) == expected
+
+
+def test_dates_day_first_for_british_english():
+    assert nz.dates("3/4/2021", day_first=True) == "the third of April twenty twenty one"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("at 7:45", "at seven forty five"),
+    ("at 10:30 am", "at ten thirty AM"),
+    ("at 7:05 p.m.", "at seven oh five PM"),
+    ("at 9:00", "at nine o'clock"),
+    ("at 14:00", "at fourteen hundred"),
+    ("at 10pm", "at ten PM"),
+    ("at 12:00:30", "at twelve o'clock and thirty seconds"),
+])
+def test_times(text, expected):
+    assert nz.times(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("v1.2.3", "version one point two point three"),
+    ("Version v2.0", "Version two point zero"),
+    ("Python 3.12", "Python three point twelve"),
+    ("1.10.2", "one point ten point two"),
+    ("192.168.1.1", "one hundred ninety two dot one hundred sixty eight dot one dot one"),
+])
+def test_versions(text, expected):
+    assert nz.versions(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3-5 days", "three to five days"),
+    ("10–20%", "ten to twenty percent"),
+    ("$5-$10", "five dollars to ten dollars"),
+    ("1990-1995", "nineteen ninety to nineteen ninety five"),
+    ("COVID-19", "COVID-nineteen"),
+])
+def test_ranges(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("$5.50", "five dollars and fifty cents"),
+    ("$1", "one dollar"),
+    ("$0.99", "ninety nine cents"),
+    ("$1,234.56", "one thousand two hundred thirty four dollars and fifty six cents"),
+    ("$3k", "three thousand dollars"),
+    ("$2.5m", "two point five million dollars"),
+    ("$1.2bn", "one point two billion dollars"),
+    ("$5 million", "five million dollars"),
+    ("£20", "twenty pounds"),
+    ("€5.05", "five euros and five cents"),
+    ("¥500", "five hundred yen"),
+])
+def test_money(text, expected):
+    assert nz.money(text) == expected
+
+
+def test_money_does_not_carry_over_to_the_next_number():
+    # misaki reads "$5, 100" as "five dollars, one hundred dollars".
+    assert said("$5, 100 more") == "five dollars, one hundred more"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("50%", "fifty percent"),
+    ("2.5 %", "two point five percent"),
+])
+def test_percents(text, expected):
+    assert nz.percents(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5 km", "five kilometers"),
+    ("1 km", "one kilometer"),
+    ("2.5kg", "two point five kilograms"),
+    ("72°F", "seventy two degrees Fahrenheit"),
+    ("-5 °C", "minus five degrees Celsius"),
+    ("1 ft", "one foot"),
+    ("6 ft", "six feet"),
+    ("10 mph", "ten miles per hour"),
+    ("500ms", "five hundred milliseconds"),
+    ("16 GB", "sixteen gigabytes"),
+    ("5 kmh", "5 kmh"),  # not a unit: left alone
+])
+def test_units(text, expected):
+    assert nz.units(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1st", "first"), ("22nd", "twenty second"), ("103rd", "one hundred third"), ("4th", "fourth"),
+])
+def test_ordinals(text, expected):
+    assert nz.ordinals(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("In 1984 it rained.", "In nineteen eighty four it rained."),
+    ("Born 1984.", "Born nineteen eighty four."),
+    ("since 2005", "since two thousand five"),
+    ("in 1905", "in nineteen oh five"),
+    ("2024 people came", "two thousand twenty four people came"),
+    ("1500 cars", "one thousand five hundred cars"),
+    ("in 2024 people", "in twenty twenty four people"),  # the cue wins
+    ("in 1066 AD", "in ten sixty six AD"),
+    ("3000 years", "3000 years"),  # past 2099: no year, the numbers rule reads it
+])
+def test_years(text, expected):
+    assert nz.years(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the 1990s", "the nineteen nineties"), ("the '80s", "the eighties"),
+    ("the 1800s", "the eighteen hundreds"),
+])
+def test_decades(text, expected):
+    assert nz.decades(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1/2 cup", "one half cup"), ("3/4", "three quarters"), ("5/8", "five eighths"),
+    ("1/3", "one third"), ("24/7", "twenty four seven"), ("50/50", "fifty fifty"),
+    ("2½", "2 and one half"),
+])
+def test_fractions(text, expected):
+    assert nz.fractions(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1,234,567", "one million two hundred thirty four thousand five hundred sixty seven"),
+    ("2.5", "two point five"),
+    ("0.05", "zero point zero five"),
+    (".75", "zero point seven five"),
+    ("-3", "minus three"),
+    ("3.14159", "three point one four one five nine"),
+    ("007", "zero zero seven"),
+    ("MP3 and 4K", "MP3 and 4K"),  # digits inside a word are misaki's
+])
+def test_numbers(text, expected):
+    assert nz.numbers(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Dr. Smith is in.", "Doctor Smith is in."),
+    ("on Elm Dr. today", "on Elm Drive today"),
+    ("St. Louis", "Saint Louis"),
+    ("Main St. is long", "Main Street is long"),
+    ("12 St. James St.", "12 Saint James Street."),
+    ("Mr. and Mrs. Jones", "Mister and Missus Jones"),
+    ("fruit, e.g. apples", "fruit, for example, apples"),
+    ("and so on, etc. Then", "and so on, et cetera. Then"),
+    ("No. 5", "number 5"),
+    ("#3", "number 3"),
+    ("Acme Inc. makes", "Acme Incorporated makes"),
+])
+def test_abbreviations(text, expected):
+    assert nz.abbreviations(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("C# and F#", "C sharp and F sharp"),
+    ("5 x 3", "5 times 3"),
+    ("~5 ms", "about 5 ms"),
+    ("±2", " plus or minus 2"),
+])
+def test_symbols(text, expected):
+    assert nz.symbols(text) == expected
+
+
+def test_inline_phoneme_markup_passes_every_step():
+    text = "[1984](/nˈIntˌin/) and [Dr.](/dˈɑk/) in 1984"
+    assert said(text) == "[1984](/nˈIntˌin/) and [Dr.](/dˈɑk/) in nineteen eighty four"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("## Build #42 ✅", "Build number forty two."),
+    ("- **v1.2.3** shipped at 10:30 am, 3-5 min early",
+     "version one point two point three shipped at ten thirty AM, three to five minutes early"),
+    ("see https://ci.example.com.", "see ci dot example dot com."),
+])
+def test_pipeline_on_notification_lines(line, expected):
+    assert said(line) == expected
+
+
+WORDS = st.text(alphabet=st.characters(categories=["Ll", "Lu"], max_codepoint=0x7F),
+                min_size=1, max_size=12)
+
+
+@given(st.lists(WORDS, min_size=1, max_size=12))
+def test_plain_words_pass_unchanged(words):
+    text = " ".join(words)
+    assert said(text) == text
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=200))
+def test_any_text_normalizes_without_a_crash_or_a_control_character(text):
+    out = said(text)
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f]", out)
+    assert out == out.strip()
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_every_integer_becomes_words(n):
+    out = said(f"{n:,}")
+    assert not re.search(r"\d", out), out
