@@ -229,17 +229,16 @@ class Daemon:
 
     def _play(self, job: Job, audio: np.ndarray) -> None:
         try:
-            if self._sounding is not job:
-                self._release(drain=True)
-                self.output.open()  # refreshes the device list: between requests only
-                self._sounding = job
-            else:
-                self.output.follow_default()  # between chunks
-            job.device = self.output.device
             for start in range(0, len(audio), BLOCK):
                 self._wait_while_paused(job)
                 if job.stop.is_set():
                     return self._release(drain=False)
+                if not self.output.is_open():
+                    self.output.open()  # refreshes the device list: between requests only
+                    self._sounding = job
+                elif start == 0:
+                    self.output.follow_default()  # between chunks: reopens if it changed
+                job.device = self.output.device
                 job.underruns += bool(self.output.write(audio[start:start + BLOCK]))
                 if job.first_sample is None:
                     job.first_sample = time.monotonic()
@@ -252,13 +251,10 @@ class Daemon:
         with self._cond:
             if not self._paused or job.stop.is_set():
                 return
-        self._release(drain=True, keep=True)  # play out what is buffered, free the device
+        self._release(drain=True)  # play out what is buffered, free the device
         with self._cond:
             while self._paused and not job.stop.is_set() and not self._closing:
                 self._cond.wait(POLL)
-        if not job.stop.is_set():
-            self.output.open()
-            self._sounding = job
 
     def _end(self, job: Job, item) -> None:
         if isinstance(item, _Failed):
@@ -267,12 +263,14 @@ class Daemon:
         elif job.stop.is_set():
             self._release(drain=False)
             reason = job.stop_reason or "stop"
-            self._finish(job, "failed" if reason.startswith("audio:") else "stopped", reason)
+            outcome = ("failed" if reason.startswith("audio:")
+                       else "stopped" if job.first_sample is not None else "cancelled")
+            self._finish(job, outcome, reason)
         else:
             self._release(drain=True)  # never cut off by the next request
             self._finish(job, "spoken")
 
-    def _release(self, drain: bool, keep: bool = False) -> None:
+    def _release(self, drain: bool) -> None:
         """Close the output (drained, or aborted at once) and stamp when the
         sounding job's audio ended."""
         job = self._sounding
@@ -284,7 +282,7 @@ class Daemon:
         if job is not None:
             job.audio_end = time.time()
             job.aborted = None if drain else time.monotonic()
-            self._sounding = job if keep else None
+            self._sounding = None
 
     # -- outcomes ------------------------------------------------------------
 
