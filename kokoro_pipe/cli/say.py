@@ -27,7 +27,7 @@ WRITE_TIMEOUT = 5.0  # a daemon this long without reading is hung
 none), or send it a command. Returns at once, without waiting for the speech; exits 69
 within a second if kk-speakd is not running. Text too long for one atomic FIFO write
 is passed through a private spool file.""")
-@click.argument("words", nargs=-1)
+@click.argument("words", nargs=-1, metavar="[TEXT]...")
 @click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False),
               help="Speak the text of this file.")
 @click.option("--interrupt", is_flag=True, help="Stop what is playing, drop the queue, speak now.")
@@ -36,10 +36,10 @@ is passed through a private spool file.""")
               help="Stop the current utterance and drop all queued ones.")
 @click.option("--pause", "command", flag_value="pause", help="Pause speaking.")
 @click.option("--resume", "command", flag_value="resume", help="Resume speaking.")
-@click.option("--voice", help="Voice or blend for this request.")
+@click.option("--voice", metavar="NAME", help="Voice or blend for this request.")
 @click.option("--speed", type=click.FloatRange(*SPEED_RANGE), help="Speed for this request.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]), help="Text language.")
-@click.option("--id", "request_id", help="Id for the daemon's log.")
+@click.option("--id", "request_id", metavar="ID", help="Id for the daemon's log.")
 @click.option("--fifo", type=click.Path(dir_okay=False), envvar="KOKORO_PIPE_FIFO",
               help="kk-speakd's FIFO [default: as kk-speakd --fifo-path].")
 def cli(words, file, interrupt, command, voice, speed, lang, request_id, fifo) -> int:
