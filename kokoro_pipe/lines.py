@@ -7,8 +7,9 @@ around it are still processed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 MAX_LINE_BYTES = 100_000  # about two hours of speech; longer lines are refused
 

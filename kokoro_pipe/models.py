@@ -23,10 +23,10 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -73,7 +73,9 @@ def resolve(model: str | None = None, voices: str | None = None) -> ModelFiles:
         voices = str(data_dir() / VOICES_FILE)
     for kind, path in (("model", model), ("voices", voices)):
         if not Path(path).is_file():
-            raise ModelMissingError(f"{kind} file {path} not found; install it with: {INSTALL_HINT}")
+            raise ModelMissingError(
+                f"{kind} file {path} not found; install it with: {INSTALL_HINT}"
+            )
     return ModelFiles(Path(model), Path(voices))
 
 

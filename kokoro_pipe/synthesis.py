@@ -13,14 +13,22 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from kokoro_pipe.engine import Engine
+from kokoro_pipe import ssml
+from kokoro_pipe.engine import SPEED_RANGE, Engine
 from kokoro_pipe.lines import Rejected
-from kokoro_pipe.text import MODEL_MAX_PHONEMES, TEXT_MAX, has_speech, split_chunks
+from kokoro_pipe.text import (
+    MODEL_MAX_PHONEMES,
+    TEXT_MAX,
+    Pauses,
+    has_speech,
+    samples,
+    split_chunks,
+)
 
 
 @dataclass(frozen=True)
@@ -66,20 +74,34 @@ class Synthesizer:
         style: np.ndarray,
         speed: float = 1.0,
         g2p: Callable[[str], str] | None = None,
+        pauses: Pauses | None = None,
+        ssml_mode: bool | None = None,  # None: SSML when a text starts with <speak>
     ):
         self.engine, self.style, self.speed, self.g2p = engine, style, speed, g2p
+        self.pauses = pauses or Pauses()
+        self.ssml_mode = ssml_mode
 
     def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[np.ndarray]:
-        """The audio of one utterance, chunk by chunk, pauses between chunks included."""
+        """The audio of one utterance, chunk by chunk, pauses between chunks included.
+
+        A text utterance is SSML parts, or one plain part: a break sets the
+        silence before the next audio (an explicit time even at the start or
+        the end), a speech part is chunked and spoken at its rate."""
         if not has_speech(utt.text, utt.is_phonemes):
             raise NothingToSay("nothing to speak (punctuation or symbols only)")
         style = self.style if utt.style is None else utt.style
-        speed = self.speed if utt.speed is None else utt.speed
-        max_len = MODEL_MAX_PHONEMES if utt.is_phonemes else TEXT_MAX
-        pause, spoke, count = 0.0, False, 0
-        for piece in split_chunks(utt.text, max_len=max_len, is_text=not utt.is_phonemes):
-            phonemes = piece.text if utt.is_phonemes else self._phonemize(piece.text)
-            for sub in split_chunks(phonemes, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES, False):
+        base_speed = self.speed if utt.speed is None else utt.speed
+        rate = self.engine.sample_rate
+        pause, spoke, count = 0, False, 0  # pause: samples of silence due before the next audio
+        for part in self._parts(utt):
+            if isinstance(part, ssml.Break):
+                seconds = self.pauses.of_strength(part.strength) if part.seconds is None \
+                    else part.seconds
+                pause = max(pause, samples(seconds, rate)) if spoke else samples(seconds, rate)
+                spoke = spoke or part.seconds is not None
+                continue
+            speed = min(SPEED_RANGE[1], max(SPEED_RANGE[0], base_speed * part.rate))
+            for sub in self._pieces(part, utt.is_phonemes):
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
                 started = time.monotonic()
@@ -94,12 +116,28 @@ class Synthesizer:
                         "phonemes": len(sub.text), "seconds": len(audio) / self.engine.sample_rate,
                         "started": started, "done": time.monotonic()}))
                 if spoke and pause:
-                    audio = np.concatenate([np.zeros(int(pause * self.engine.sample_rate),
-                                                     np.float32), audio])
-                spoke, pause = True, sub.pause
+                    audio = np.concatenate([np.zeros(pause, np.float32), audio])
+                spoke, pause = True, samples(sub.pause, rate)
                 yield audio
-        if not spoke:
+        if not count:
             raise NothingToSay("nothing the model can speak")
+        if isinstance(part, ssml.Break) and part.seconds:
+            yield np.zeros(pause, np.float32)
+
+    def _parts(self, utt: Utterance) -> list[ssml.Part]:
+        parse = self.ssml_mode if self.ssml_mode is not None else ssml.is_ssml(utt.text)
+        if utt.is_phonemes or not parse:
+            return [ssml.Speech(utt.text)]
+        return ssml.parse(utt.text)
+
+    def _pieces(self, part: ssml.Speech, is_phonemes: bool) -> Iterator:
+        """Model-sized phoneme chunks of one speech part, each with its pause after."""
+        max_len = MODEL_MAX_PHONEMES if is_phonemes else TEXT_MAX
+        for piece in split_chunks(part.text, max_len=max_len, is_text=not is_phonemes,
+                                  pauses=self.pauses):
+            phonemes = piece.text if is_phonemes else self._phonemize(piece.text)
+            yield from split_chunks(phonemes, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES, False,
+                                    pauses=self.pauses)
 
     def _phonemize(self, text: str) -> str:
         if self.g2p is None:
@@ -131,13 +169,13 @@ class Synthesizer:
                         for audio in self.chunks(item, stop):
                             if not put(AudioBlock(item, audio)):
                                 return
-                    except NothingToSay as e:
+                    except (NothingToSay, ssml.SsmlError) as e:
                         put(Rejected(item.line, str(e)))
                         continue
                     put(Finished(item))
                     if stop.is_set():
                         return
-            except BaseException as e:  # handed to the consumer, raised there
+            except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
                 put(_Failure(e))
             finally:
                 put(done)

@@ -5,7 +5,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import command
 
 MAN = Path(__file__).resolve().parent.parent / "man"

@@ -6,8 +6,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import command
+
 from kokoro_pipe import models
 from kokoro_pipe.errors import KokoroPipeError, ModelMissingError
 

@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import command
+
 from kokoro_pipe import framing
 
 FOX = "The quick brown fox jumps over the lazy dog."
@@ -25,8 +25,10 @@ def synth(*args: str, stdin: bytes | None = None, env: dict | None = None):
 
 
 def shell(pipeline: str) -> subprocess.CompletedProcess:
+    scripts = os.path.dirname(command("kk-synth"))
     return subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True,
-                          timeout=300, env={**os.environ, "PATH": f"{os.path.dirname(command('kk-synth'))}:{os.environ['PATH']}"})
+                          timeout=300,
+                          env={**os.environ, "PATH": f"{scripts}:{os.environ['PATH']}"})
 
 
 def decode(stream: bytes) -> tuple[framing.Header, np.ndarray, list[dict]]:
@@ -66,7 +68,7 @@ def test_g2p_json_pipes_into_synth_phonemes():
 
 
 def test_g2p_plain_keeps_line_alignment():
-    result = subprocess.run([command("kk-g2p")], input="Hello world.\n\nGood night.\n".encode(),
+    result = subprocess.run([command("kk-g2p")], input=b"Hello world.\n\nGood night.\n",
                             capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().split("\n")
@@ -174,7 +176,7 @@ def test_bad_input_is_one_line_and_a_status(stdin, args, status, message):
 def test_good_lines_around_bad_ones_are_spoken():
     result = synth(stdin=b"Good morning.\n\xff\xfe\n...\nGood night.\n")
     assert result.returncode == 65
-    _, audio, ends = decode(result.stdout)
+    _, _, ends = decode(result.stdout)
     assert [m["text"] for m in ends] == ["Good morning.", "Good night."]
     errors = result.stderr.decode().splitlines()
     assert [e.split(":")[1].strip() for e in errors] == ["line 2", "line 3"]

@@ -1,5 +1,7 @@
 """Chunk splitting: bounded, lossless, short first chunk, growing after."""
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +75,7 @@ def test_chunks_are_bounded_and_lose_nothing(s, max_len, first_max):
                 min_size=2, max_size=60))
 def test_later_chunks_grow_at_most_geometrically(sentences):
     chunks = texts(split_chunks(" ".join(sentences)))
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         limit = max(FIRST_MAX, GROWTH * len(before))
         longest_sentence = max(len(s) for s in sentences)
         assert len(after) <= max(limit, longest_sentence)

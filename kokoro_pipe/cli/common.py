@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
@@ -49,7 +50,7 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
             code = quiet_broken_pipe()
         except KeyboardInterrupt:
             code = EXIT_SIGINT
-        except Exception as e:  # noqa: BLE001 - the last line of defence
+        except Exception as e:
             if os.environ.get("KOKORO_PIPE_DEBUG"):
                 raise
             error(prog, f"internal error: {type(e).__name__}: {e}")
@@ -71,10 +72,8 @@ def setup_logging() -> None:
 
 def quiet_broken_pipe() -> int:
     """The reader went away: stop without a traceback or a flush error at exit."""
-    try:
+    with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    except OSError:
-        pass
     return 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 from kokoro_pipe.errors import NoInputError
 from kokoro_pipe.lines import Line, Rejected, read_lines

@@ -23,7 +23,8 @@ def cli() -> None:
 
 @cli.command(help="Install the model and the 54 stock voices, verified by sha256.")
 @click.option("--variant", type=click.Choice(["int8", "fp16", "fp32"]), default="int8",
-              show_default=True, help="Model precision (fp16/fp32 need --download or --model-from).")
+              show_default=True,
+              help="Model precision (fp16/fp32 need --download or --model-from).")
 @click.option("--model-from", type=click.Path(exists=True, dir_okay=False),
               help="Install this upstream kokoro-v1.0*.onnx file instead of fetching one.")
 @click.option("--voices-from", type=click.Path(exists=True, dir_okay=False),

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator
 
 import click
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE, models
 from kokoro_pipe.cli.common import error, guard_stdout, run
+from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.errors import EXIT_DATA, NoInputError, UsageError
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.lines import Line, Rejected, parse_phoneme_line
 from kokoro_pipe.sinks import FramedSink, RawSink, WavSink
 from kokoro_pipe.synthesis import AudioBlock, Finished, Synthesizer, Utterance
-
-UTTERANCE_GAP = 0.4  # seconds of silence between two input lines
-
+from kokoro_pipe.text import samples
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
 with --phonemes, kk-g2p output) from FILES, -t TEXT, or standard input, and
 writes audio to standard output as it is made: the framed kokoro-pipe stream
 (man 5 kokoro-pipe) for kk-play, or --wav, or --raw float32 for sox/ffmpeg.
 Each input line is one utterance. A bad line is reported and skipped (exit 65
-at the end); the lines around it are still spoken.""")
+at the end); the lines around it are still spoken. Text is cleaned up and
+normalized before G2P (numbers, dates, times, money, units, URLs,
+abbreviations, markdown); a line starting with <speak> is SSML.""")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--text", "texts", multiple=True, help="Text to speak (repeatable).")
 @click.option("--phonemes", is_flag=True, help="Input is kk-g2p output (plain or --json).")
@@ -46,8 +48,11 @@ at the end); the lines around it are still spoken.""")
               help="Model file [default: $KOKORO_PIPE_MODEL or the installed one].")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
+@text_options
+@pause_options
 def cli(files, texts, phonemes, wav, raw, output, voice, speed, lang, list_voices,
-        model_path, voices_path) -> int:
+        model_path, voices_path, ssml_mode, emoji, lexicon_file, no_normalize,
+        **pause_seconds) -> int:
     out = guard_stdout()
     if wav and raw:
         raise UsageError("--wav and --raw exclude each other")
@@ -58,19 +63,20 @@ def cli(files, texts, phonemes, wav, raw, output, voice, speed, lang, list_voice
         out.write("".join(f"{n}\n" for n in sorted(names)).encode())
         return 0
     parse_voice(voice, names)  # fail on a bad voice before any slow loading
-    target = open(output, "wb") if output else out
-    sink = (WavSink if wav else RawSink if raw else FramedSink)(target, SAMPLE_RATE)
-    # The model loads in a thread while spaCy and misaki load here.
-    with ThreadPoolExecutor(1) as pool:
-        engine_loading = pool.submit(Engine, paths)
-        g2p = None if phonemes else G2P(lang or lang_for_voice(voice))
-        engine = engine_loading.result()
-    synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p)
-    utterances = _utterances(input_lines(files, texts), phonemes)
-    try:
-        return _write(synthesizer.stream(utterances), sink)
-    finally:
-        sink.close()
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(open(output, "wb")) if output else out
+        sink = (WavSink if wav else RawSink if raw else FramedSink)(target, SAMPLE_RATE)
+        stack.callback(sink.close)
+        # The model loads in a thread while spaCy and misaki load here.
+        with ThreadPoolExecutor(1) as pool:
+            engine_loading = pool.submit(Engine, paths)
+            g2p = None if phonemes else make_g2p(
+                lang or lang_for_voice(voice), emoji, lexicon_file, no_normalize)
+            engine = engine_loading.result()
+        pauses = make_pauses(**pause_seconds)
+        synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p, pauses, ssml_mode)
+        utterances = _utterances(input_lines(files, texts), phonemes)
+        return _write(synthesizer.stream(utterances), sink, pauses.paragraph)
 
 
 def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
@@ -92,12 +98,12 @@ def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
         yield Utterance(count, item.number, text, phonemes, label)
 
 
-def _write(events, sink) -> int:
+def _write(events, sink, gap: float) -> int:
     status, spoken, gap_due = 0, 0, False
     for event in events:
         if isinstance(event, AudioBlock):
             if gap_due:
-                sink.audio(np.zeros(int(UTTERANCE_GAP * SAMPLE_RATE), np.float32))
+                sink.audio(np.zeros(samples(gap, SAMPLE_RATE), np.float32))
                 gap_due = False
             sink.audio(event.samples)
         elif isinstance(event, Finished):
