@@ -78,8 +78,9 @@ def test_unsafe_fifo_paths_are_refused(tmp_path, kind):
 def test_second_instance_is_refused_and_says_who_holds_the_lock(speakd):
     second, _ = run("kk-speakd", "--fifo", str(speakd.fifo))
     assert second.returncode == 75
+    lock = speakd.fifo.parent / "speak.lock"
     assert second.stderr.strip() == (f"kk-speakd: kk-speakd is already running "
-                                     f"(pid {speakd.proc.pid}, lock {speakd.fifo.parent}/speak.lock)")
+                                     f"(pid {speakd.proc.pid}, lock {lock})")
     assert speakd.proc.poll() is None, "the first one keeps running"
 
 
