@@ -7,6 +7,7 @@ text to text, and the order matters:
              2 markdown   headings, bullets, quotes, tables, emphasis, code, links
              3 emoji      removed, or named ("party popper"), by option
              4 long_tokens  hashes shortened, runaway repeats cut
+ lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
  normalization (first the forms whose digits would be misread one by one later)
              5 emails, urls   before anything reads their dots and digits
              6 phones     555-123-4567 before ranges and dates see the dashes
@@ -48,23 +49,44 @@ from kokoro_pipe.numwords import (
 
 EMOJI_MODES = ("skip", "name")
 
-# Inline misaki markup: [word](/phonemes/) or a stress mark [word](+1).
-MARKUP = re.compile(r"\[[^\]\[]+\]\((?:/[^)]*/|[+-]?\d+(?:\.\d+)?)\)")
+# Inline misaki markup: [word](/phonemes/) is kept as it is; the words of a
+# stress mark [words](+1) are normalized like the text around them.
+MARKUP = re.compile(r"\[([^\]\[]+)\]\((/[^)]*/|[+-]?\d+(?:\.\d+)?)\)")
 
 
 def outside_markup(rule: Callable[[str], str]) -> Callable[[str], str]:
-    """`rule` applied only to the text between inline markup spans."""
+    """`rule` applied to the text outside phoneme markup spans."""
 
     def apply(text: str) -> str:
         out, start = [], 0
         for m in MARKUP.finditer(text):
-            out += [rule(text[start : m.start()]), m.group()]
+            words, mark = m.groups()
+            inner = words if mark.startswith("/") else rule(words).strip() or words
+            out += [rule(text[start : m.start()]), f"[{inner}]({mark})"]
             start = m.end()
         out.append(rule(text[start:]))
         return "".join(out)
 
     apply.__name__ = getattr(rule, "__name__", getattr(rule, "func", rule).__name__)
     return apply
+
+
+# Letter names as phoneme markup: misaki reads a lone "A" as the article.
+LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", [
+    "ˈA", "bˈi", "sˈi", "dˈi", "ˈi", "ˈɛf", "ʤˈi", "ˈAʧ", "ˈI", "ʤˈA", "kˈA", "ˈɛl", "ˈɛm",
+    "ˈɛn", "ˈO", "pˈi", "kjˈu", "ˈɑɹ", "ˈɛs", "tˈi", "jˈu", "vˈi", "dˈʌbᵊlju", "ˈɛks", "wˈI",
+    "zˈi"], strict=True))
+
+
+def characters(s: str) -> str:
+    """'a3F' -> letter by letter: '[A](/ˈA/) three [F](/ˈɛf/)'; other symbols are dropped."""
+    said = []
+    for c in s.upper():
+        if c in LETTER_NAMES:
+            said.append(f"[{c}](/{LETTER_NAMES[c]}/)")
+        elif c.isdigit():
+            said.append(digits(c))
+    return " ".join(said)
 
 
 # -- sanitation ---------------------------------------------------------------
@@ -100,7 +122,7 @@ def markdown(text: str) -> str:
     """Markdown marks out, their words kept: a heading ends a sentence, a
     numbered item keeps its number, a table row becomes a list of its cells."""
     line = text.strip()
-    if RULE_LINE.match(line) or FENCE.match(line) or TABLE_SEPARATOR.match(line) and "-" in line:
+    if RULE_LINE.match(line) or FENCE.match(line) or (TABLE_SEPARATOR.match(line) and "-" in line):
         return ""
     if line.startswith("|") and line.endswith("|") and len(line) > 1:
         line = ", ".join(c.strip() for c in line.strip("|").split("|") if c.strip())
@@ -150,6 +172,8 @@ def emoji(text: str, mode: str = "skip") -> str:
 HEX_RUN = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b", re.IGNORECASE)
 REPEAT = re.compile(r"(\S)\1{3,}")
 LONG_TOKEN = 40
+# Where an identifier breaks into words: separators, camelCase, letters|digits.
+TOKEN_JOINS = re.compile(r"[_\-/.]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 
 
 def long_tokens(text: str) -> str:
@@ -157,7 +181,7 @@ def long_tokens(text: str) -> str:
     character repeated more than three times is cut to three ('!!!!!!',
     'soooooo'); a token still longer than LONG_TOKEN without a space is broken
     into pieces misaki can take, so nothing is dropped but noise."""
-    text = HEX_RUN.sub(lambda m: " ".join(m.group()[:7].upper()), text)
+    text = HEX_RUN.sub(lambda m: characters(m.group()[:7]), text)
     text = REPEAT.sub(lambda m: m.group(1) * (1 if m.group(1) in ".!?,;:-=_*#~" else 3), text)
     return " ".join(_break_token(t) for t in text.split(" "))
 
@@ -165,8 +189,9 @@ def long_tokens(text: str) -> str:
 def _break_token(token: str) -> str:
     if len(token) <= LONG_TOKEN or "://" in token or "@" in token:
         return token
-    pieces = re.split(r"[_\-/.]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", token)
-    return " ".join(p[i : i + LONG_TOKEN] for p in pieces if p for i in range(0, len(p), LONG_TOKEN))
+    pieces = TOKEN_JOINS.split(token)
+    n = LONG_TOKEN
+    return " ".join(p[i : i + n] for p in pieces if p for i in range(0, len(p), n))
 
 
 # -- normalization: URLs and e-mail -------------------------------------------
@@ -319,9 +344,11 @@ def times(text: str) -> str:
     return HOUR_MERIDIEM.sub(lambda m: f"{cardinal(int(m.group(1)))} {m.group(2).upper()}M", text)
 
 
-VERSION = re.compile(r"(?<![\w.])[vV](\d+(?:\.\d+)*)(?![\w.]|\.\d)|(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w]|\.\d)")
+VERSION = re.compile(r"(?<![\w.])[vV](\d+(?:\.\d+)*)(?![\w.]|\.\d)"
+                     r"|(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w]|\.\d)")
 VERSION_V = re.compile(r"(?i)\b(version|release)\s+v(?=\d)")
-VERSION_WORD = re.compile(r"(?i)\b(version|release|python|node|java|ios|android|macos)\s+(\d+(?:\.\d+)+)\b")
+VERSION_WORD = re.compile(
+    r"(?i)\b(version|release|python|node|java|ios|android|macos)\s+(\d+(?:\.\d+)+)\b")
 
 
 def _dotted(s: str, point: str = "point") -> str:
@@ -359,7 +386,8 @@ def ranges(text: str) -> str:
     return RANGE.sub(r"\1 to \2", text)
 
 
-CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"),
+              "£": ("pound", "pounds", "penny", "pence"),
               "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", None, None),
               "₹": ("rupee", "rupees", "paisa", "paise")}
 SCALES = {"k": "thousand", "thousand": "thousand", "m": "million", "mn": "million",
@@ -383,7 +411,8 @@ def money(text: str) -> str:
         whole, _, fraction = amount.partition(".")
         if len(fraction) > 2 or (fraction and not one_cent):
             return f"{number(amount)} {many}"
-        said = counted(cardinal(int(whole or 0)), one, many) if int(whole or 0) or not fraction else ""
+        units = int(whole or 0)
+        said = counted(cardinal(units), one, many) if units or not fraction else ""
         if fraction and int(fraction):
             hundredths = counted(cardinal(int(fraction.ljust(2, "0"))), one_cent, cents)
             said = f"{said} and {hundredths}" if said else hundredths
@@ -401,25 +430,50 @@ def percents(text: str) -> str:
 
 
 UNITS = {
-    "km": ("kilometer", "kilometers"), "m": ("meter", "meters"), "cm": ("centimeter", "centimeters"),
-    "mm": ("millimeter", "millimeters"), "mi": ("mile", "miles"), "ft": ("foot", "feet"),
-    "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"), "mg": ("milligram", "milligrams"),
-    "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"),
-    "l": ("liter", "liters"), "L": ("liter", "liters"), "ml": ("milliliter", "milliliters"),
+    "km": ("kilometer", "kilometers"),
+    "m": ("meter", "meters"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "kg": ("kilogram", "kilograms"),
+    "g": ("gram", "grams"),
+    "mg": ("milligram", "milligrams"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "l": ("liter", "liters"),
+    "L": ("liter", "liters"),
+    "ml": ("milliliter", "milliliters"),
     "mL": ("milliliter", "milliliters"),
-    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
     "kph": ("kilometer per hour", "kilometers per hour"),
-    "°C": ("degree Celsius", "degrees Celsius"), "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "°C": ("degree Celsius", "degrees Celsius"),
+    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
     "°": ("degree", "degrees"),
-    "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"), "MB": ("megabyte", "megabytes"),
-    "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
-    "Hz": ("hertz", "hertz"), "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
+    "KB": ("kilobyte", "kilobytes"),
+    "kB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
+    "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "MHz": ("megahertz", "megahertz"),
     "GHz": ("gigahertz", "gigahertz"),
-    "ms": ("millisecond", "milliseconds"), "sec": ("second", "seconds"), "min": ("minute", "minutes"),
-    "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "h": ("hour", "hours"),
-    "W": ("watt", "watts"), "kW": ("kilowatt", "kilowatts"), "kWh": ("kilowatt hour", "kilowatt hours"),
-    "V": ("volt", "volts"), "mAh": ("milliamp hour", "milliamp hours"),
-    "px": ("pixel", "pixels"), "fps": ("frame per second", "frames per second"),
+    "ms": ("millisecond", "milliseconds"),
+    "sec": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "h": ("hour", "hours"),
+    "W": ("watt", "watts"),
+    "kW": ("kilowatt", "kilowatts"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "V": ("volt", "volts"),
+    "mAh": ("milliamp hour", "milliamp hours"),
+    "px": ("pixel", "pixels"),
+    "fps": ("frame per second", "frames per second"),
 }
 UNIT = re.compile(
     rf"(?<![\w.])(-?{NUM})\s?("
@@ -442,12 +496,15 @@ def units(text: str) -> str:
 ORDINAL = re.compile(r"(?<![\w.])(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
 DECADE = re.compile(r"(?<![\w.])(?:(1[1-9]\d0|20\d0)s|'(\d0)s)\b")
 FOUR_DIGITS = re.compile(r"(?<![\w.,\-])(1\d{3}|20\d\d)(?![\w,]|\.\d)(\s+(BC|BCE|AD|CE)\b)?")
-YEAR_CUES = frozenset(
-    ["in", "since", "by", "until", "till", "from", "of", "during", "before", "after", "circa", "year", "early", "late", "mid", "around", "between", "and", "to", "the", "spring", "summer", "autumn", "fall", "winter"] + [m.lower() for m in MONTHS]
-)
+YEAR_CUES = frozenset([
+    "in", "since", "by", "until", "till", "from", "of", "during", "before", "after", "circa",
+    "year", "early", "late", "mid", "around", "between", "and", "to", "the", "spring", "summer",
+    "autumn", "fall", "winter", *(m.lower() for m in MONTHS)])
 COUNTED_SUFFIX = re.compile(r"^\s+([a-z]+)")
-NOT_NOUNS = frozenset(["was", "is", "has", "does", "goes", "as", "this", "its", "his", "us", "plus", "minus", "less", "versus"])
-PLURALS_WITHOUT_S = frozenset(["people", "men", "women", "children", "feet", "teeth", "mice", "geese"])
+NOT_NOUNS = frozenset(["was", "is", "has", "does", "goes", "as", "this", "its", "his", "us",
+                       "plus", "minus", "less", "versus"])
+PLURALS_WITHOUT_S = frozenset(["people", "men", "women", "children", "feet", "teeth", "mice",
+                               "geese"])
 
 
 def ordinals(text: str) -> str:
@@ -494,7 +551,8 @@ def fractions(text: str) -> str:
     numerator not below the denominator makes no fraction: '24/7' -> 'twenty
     four seven', '50/50' -> 'fifty fifty'."""
     for glyph, written in VULGAR.items():
-        text = re.sub(rf"(\d?){glyph}", lambda m, w=written: f"{m.group(1)} and {w}" if m.group(1) else w, text)
+        text = re.sub(rf"(\d?){glyph}",
+                      lambda m, w=written: f"{m.group(1)} and {w}" if m.group(1) else w, text)
 
     def spell(m: re.Match) -> str:
         top, bottom = int(m.group(1)), int(m.group(2))
@@ -511,7 +569,8 @@ def fractions(text: str) -> str:
     return FRACTION.sub(spell, text)
 
 
-NUMBER = re.compile(r"(?<![\w.,])([-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?![\w,]\d|\w|\.\d)")
+NUMBER = re.compile(
+    r"(?<![\w.,])([-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?![\w,]\d|\w|\.\d)")
 
 
 def numbers(text: str) -> str:
@@ -560,7 +619,8 @@ def abbreviations(text: str) -> str:
             said = place if after_name or not next_word.isupper() else person
         else:
             said = SUFFIXES[short]
-        ends_sentence = said not in ("Saint", "Doctor") and (not after.strip() or next_word.isupper())
+        ends_sentence = said not in ("Saint", "Doctor") and (
+            not after.strip() or next_word.isupper())
         return said + ("." if ends_sentence else "")
 
     return ABBREVIATION.sub(expand, text)
@@ -589,9 +649,12 @@ def symbols(text: str) -> str:
 
 
 class Normalizer:
-    """The pipeline for one set of options; calling it runs every step in order."""
+    """The pipeline for one set of options; calling it runs every step in order.
+    Other languages than English get the sanitation steps only: the rules
+    speak English, and espeak-ng reads neither markup nor lexicon entries."""
 
-    def __init__(self, emoji_mode: str = "skip", day_first: bool = False):
+    def __init__(self, emoji_mode: str = "skip", day_first: bool = False,
+                 lexicon: Callable[[str], str] | None = None, english: bool = True):
         if emoji_mode not in EMOJI_MODES:
             raise ValueError(f"emoji mode {emoji_mode!r} is not one of {', '.join(EMOJI_MODES)}")
         self.steps: list[Callable[[str], str]] = [
@@ -599,6 +662,12 @@ class Normalizer:
             markdown,
             partial(emoji, mode=emoji_mode),
             outside_markup(long_tokens),
+        ]
+        if not english:
+            return
+        if lexicon is not None:
+            self.steps.append(lexicon)
+        self.steps += [
             *map(outside_markup, [emails, urls, phones]),
             outside_markup(partial(dates, day_first=day_first)),
             *map(outside_markup, [times, versions, abbreviations, symbols, ranges, money,

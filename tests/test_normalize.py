@@ -72,7 +72,8 @@ def test_emoji_mode_is_checked():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("commit 3f9a1c2b7e8d4f60a1b2c3d4e5f6a7b8 pushed", "commit 3 F 9 A 1 C 2 pushed"),
+    ("commit 3f9a1c2b7e8d4f60a1b2c3d4e5f6a7b8 pushed",
+     "commit three [F](/ˈɛf/) nine [A](/ˈA/) one [C](/sˈi/) two pushed"),
     ("Nooooooo!!!!!!", "Nooo!"),
     ("==========", "="),
 ])
@@ -90,7 +91,8 @@ def test_a_giant_token_is_broken_not_dropped():
 @pytest.mark.parametrize("text, expected", [
     ("Visit https://www.example.com/docs now", "Visit example dot com slash docs now"),
     ("see example.org.", "see example dot org."),
-    ("http://host.io/a-b_c?x=1", "host dot io slash a dash b underscore c question mark x equals one"),
+    ("http://host.io/a-b_c?x=1",
+     "host dot io slash a dash b underscore c question mark x equals one"),
     ("mail bob.smith@example.com", "mail bob dot smith at example dot com"),
 ])
 def test_urls_and_emails(text, expected):
