@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 
 from kokoro_pipe.errors import KokoroPipeError, UsageError
 
@@ -35,11 +36,26 @@ def spacy_pipeline_name() -> str:
     )
 
 
-class G2P:
-    """Phonemizes one text at a time; safe to call from any one thread at a time."""
+def front_end(lang: str, emoji: str = "skip", lexicon_file: str | None = None):
+    """The text front-end for `lang`: sanitation, and for English the lexicon
+    (default, project, user and `lexicon_file` overrides) and the normalization rules."""
+    from kokoro_pipe.lexicon import Lexicon
+    from kokoro_pipe.normalize import Normalizer
 
-    def __init__(self, lang: str = "en-us"):
+    english = lang in ENGLISH
+    lexicon = Lexicon.load(lexicon_file) if english else None
+    return Normalizer(emoji, day_first=lang == "en-gb", lexicon=lexicon, english=english)
+
+
+class G2P:
+    """Phonemizes one text at a time; safe to call from any one thread at a time.
+
+    The text passes `normalize` first (by default the front-end for `lang`);
+    pass `normalize=str` to phonemize it as it is."""
+
+    def __init__(self, lang: str = "en-us", normalize: Callable[[str], str] | None = None):
         self.lang = lang
+        self.normalize = normalize or front_end(lang)
         self._lock = threading.Lock()
         if lang in ENGLISH:
             self._g2p = _english(ENGLISH[lang])
@@ -52,6 +68,9 @@ class G2P:
             raise UsageError(f"language {lang!r} is not supported here (supported: {known})")
 
     def __call__(self, text: str) -> str:
+        text = self.normalize(text)
+        if not text:
+            return ""
         with self._lock:
             phonemes, _ = self._g2p(text)
         return " ".join(phonemes.split())

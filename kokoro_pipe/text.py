@@ -21,7 +21,7 @@ SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 CLAUSE_END = re.compile(r"[,;:—–]+[\"'”’)\]]*(?=\s)")
 # A period after these is not a sentence end.
 ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr prof gen rep sen vs etc e.g i.e fig no vol mt ft approx".split()
+    "mr mrs ms dr st jr sr prof gen rep sen vs etc e.g i.e fig no vol mt ft approx".split()  # noqa: SIM905
 )
 SPEAKABLE = re.compile(r"\w", re.UNICODE)
 PHONEME_LETTERS = re.compile(r"[^\s.,!?;:…—–\-\"'“”‘’()\[\]¡¿«»]")
@@ -36,6 +36,32 @@ class Chunk:
 SENTENCE_PAUSE = 0.30
 CLAUSE_PAUSE = 0.12
 WORD_PAUSE = 0.0
+PARAGRAPH_PAUSE = 0.40  # between input lines
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Seconds of silence after a sentence, a clause, a paragraph (input line);
+    kk-synth --sentence-pause etc. SSML break strengths map onto the same three."""
+
+    sentence: float = SENTENCE_PAUSE
+    clause: float = CLAUSE_PAUSE
+    paragraph: float = PARAGRAPH_PAUSE
+
+    def after(self, chunk: str) -> float:
+        kind = end_kind(chunk)
+        return {"sentence": self.sentence, "clause": self.clause}.get(kind, WORD_PAUSE)
+
+    def of_strength(self, strength: str) -> float:
+        """An SSML <break strength> as one of the configured pauses."""
+        return {"none": 0.0, "x-weak": self.clause / 2, "weak": self.clause,
+                "medium": self.sentence, "strong": self.paragraph,
+                "x-strong": 2 * self.paragraph}[strength]
+
+
+def samples(seconds: float, rate: int) -> int:
+    """A pause in whole samples, so that joins fall on sample boundaries."""
+    return max(0, round(seconds * rate))
 
 
 def has_speech(s: str, phonemes: bool = False) -> bool:
@@ -43,24 +69,31 @@ def has_speech(s: str, phonemes: bool = False) -> bool:
     return bool((PHONEME_LETTERS if phonemes else SPEAKABLE).search(s))
 
 
-def pause_after(chunk: str) -> float:
+def end_kind(chunk: str) -> str:
+    """How a chunk ends: 'sentence', 'clause' or 'word'."""
     end = chunk.rstrip("\"'”’)] ")[-1:]
-    if end in ".!?…":
-        return SENTENCE_PAUSE
-    if end in ",;:—–":
-        return CLAUSE_PAUSE
-    return WORD_PAUSE
+    if end and end in ".!?…":
+        return "sentence"
+    if end and end in ",;:—–":
+        return "clause"
+    return "word"
+
+
+def pause_after(chunk: str) -> float:
+    return Pauses().after(chunk)
 
 
 def split_chunks(
-    s: str, max_len: int = TEXT_MAX, first_max: int = FIRST_MAX, is_text: bool = True
+    s: str, max_len: int = TEXT_MAX, first_max: int = FIRST_MAX, is_text: bool = True,
+    pauses: Pauses | None = None,
 ) -> list[Chunk]:
     """Chunks of `s` in order, none longer than max_len, no character but
     white space dropped: the first at most first_max long, at sentence or clause
     ends where possible; later ones join whole sentences up to GROWTH times the
     length of the chunk before."""
     s = " ".join(s.split())
-    pieces = [p for sentence in _split_at(s, SENTENCE_END, is_text) for p in _fit(sentence, max_len)]
+    sentences = _split_at(s, SENTENCE_END, is_text)
+    pieces = [p for sentence in sentences for p in _fit(sentence, max_len)]
     if not pieces:
         return []
     head = _head(pieces[0], first_max)
@@ -76,7 +109,8 @@ def split_chunks(
         current = piece
     if current:
         chunks.append(current)
-    return [Chunk(c, pause_after(c)) for c in chunks]
+    pauses = pauses or Pauses()
+    return [Chunk(c, pauses.after(c)) for c in chunks]
 
 
 def _head(s: str, first_max: int) -> str:

@@ -6,10 +6,12 @@ import json
 
 import click
 
+from kokoro_pipe import ssml
 from kokoro_pipe.cli.common import error, guard_stdout, run
+from kokoro_pipe.cli.frontend_options import make_g2p, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.errors import EXIT_DATA
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P
+from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS
 from kokoro_pipe.lines import Rejected
 
 
@@ -17,28 +19,43 @@ from kokoro_pipe.lines import Rejected
 words it does not know). Reads FILES, -t TEXT, or standard input; one record per
 input line: plain phonemes (a blank line for a blank or rejected input line), or
 with --json one {"line", "text", "phonemes"} object per non-blank line, which
-`kk-synth --phonemes` reads unchanged.""")
+`kk-synth --phonemes` reads unchanged. Text is cleaned up and normalized first,
+as kk-synth does; of an SSML line only the words are kept (breaks and rates
+need kk-synth).""")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--text", "texts", multiple=True, help="Text to convert (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines {line, text, phonemes}.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]), default="en-us",
               show_default=True, help="Language: misaki for English, espeak-ng for others.")
-def cli(files: tuple[str, ...], texts: tuple[str, ...], as_json: bool, lang: str) -> int:
+@text_options
+def cli(files: tuple[str, ...], texts: tuple[str, ...], as_json: bool, lang: str,
+        ssml_mode: bool | None, emoji: str, lexicon_file: str | None, no_normalize: bool) -> int:
     out = guard_stdout()
     lines = input_lines(files, texts, keep_blank=not as_json)
-    g2p = G2P(lang)
+    convert = make_g2p(lang, emoji, lexicon_file, no_normalize)
+
+    def g2p(text: str) -> str:
+        if ssml_mode or (ssml_mode is None and ssml.is_ssml(text)):
+            text = " ".join(p.text for p in ssml.parse(text) if isinstance(p, ssml.Speech))
+        return convert(text)
+
     status = 0
     for item in lines:
+        if not isinstance(item, Rejected) and item.text:
+            try:
+                phonemes = g2p(item.text)
+            except ssml.SsmlError as e:
+                item = Rejected(item.number, str(e))
         if isinstance(item, Rejected):
             error("kk-g2p", item.message())
             status = EXIT_DATA
             record = "" if not as_json else None
         elif as_json:
             record = json.dumps({"line": item.number, "text": item.text,
-                                 "phonemes": g2p(item.text) if item.text else ""},
+                                 "phonemes": phonemes if item.text else ""},
                                 ensure_ascii=False)
         else:
-            record = g2p(item.text) if item.text else ""
+            record = phonemes if item.text else ""
         if record is not None:
             out.write(f"{record}\n".encode())
     return status
