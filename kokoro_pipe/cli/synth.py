@@ -22,6 +22,7 @@ from kokoro_pipe.sinks import FramedSink, RawSink, WavSink
 from kokoro_pipe.synthesis import AudioBlock, Finished, Synthesizer, Utterance
 from kokoro_pipe.text import samples
 
+
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
 with --phonemes, kk-g2p output) from FILES, -t TEXT, or standard input, and
 writes audio to standard output as it is made: the framed kokoro-pipe stream
