@@ -65,8 +65,8 @@ def is_ssml(text: str) -> bool:
 
 def parse(text: str) -> list[Part]:
     """The parts of one SSML document; text without <speak> is wrapped in one."""
-    if not is_ssml(text):
-        text = f"<speak>{text}</speak>"
+    if not is_ssml(text):  # plain text with tags in it: a bare & is meant as "and"
+        text = "<speak>" + re.sub(r"&(?!\w+;|#\d+;)", "&amp;", text) + "</speak>"
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
