@@ -1,0 +1,94 @@
+"""Session fixtures of the quality suite: the corpus, spoken once by a real
+kk-synth subprocess, and transcribed once by the independent ASR judge."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import command
+
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.framing import Audio, End, read_stream
+from quality.whisper_model import model_dir
+
+CORPUS = Path(__file__).with_name("corpus.tsv")
+
+
+@dataclass(frozen=True)
+class Item:
+    rule: str
+    text: str  # what kk-synth reads
+    spoken: str  # what a listener should hear
+    key: str | None  # a word the scored transcript must hold
+
+
+@dataclass
+class Spoken:
+    item: Item
+    blocks: list[np.ndarray]  # as kk-synth wrote them: one per chunk (pause before it included)
+
+    @property
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.blocks)
+
+
+def load_corpus() -> list[Item]:
+    items = []
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        rule, text, spoken, key = line.split("\t")
+        items.append(Item(rule, text.replace("\\x1b", "\x1b"), spoken, None if key == "-" else key))
+    return items
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[Item]:
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def spoken(corpus, tmp_path_factory) -> list[Spoken]:
+    """Every corpus line through one kk-synth process, split back into utterances."""
+    work = tmp_path_factory.mktemp("quality")
+    lines = work / "corpus.txt"
+    lines.write_text("".join(f"{item.text}\n" for item in corpus), encoding="utf-8")
+    stream = work / "corpus.kkp"
+    subprocess.run([command("kk-synth"), str(lines), "-o", str(stream)], check=True, timeout=900)
+    utterances, blocks = [], []
+    with open(stream, "rb") as f:
+        for event in read_stream(f):
+            if isinstance(event, Audio):
+                blocks.append(event.samples[:, 0])
+            elif isinstance(event, End):
+                utterances.append(blocks)
+                blocks = []
+    assert len(utterances) == len(corpus), "kk-synth spoke a different number of lines"
+    return [Spoken(item, b) for item, b in zip(corpus, utterances, strict=True)]
+
+
+@pytest.fixture(scope="session")
+def judge():
+    os.environ["HF_HUB_OFFLINE"] = "1"  # the model is local: never reach for a hub
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+def transcribe(judge, audio: np.ndarray, path: Path) -> str:
+    sf.write(path, audio, SAMPLE_RATE)
+    segments, _ = judge.transcribe(str(path), language="en", beam_size=1,
+                                   condition_on_previous_text=False, vad_filter=False)
+    return " ".join(s.text.strip() for s in segments)
+
+
+@pytest.fixture(scope="session")
+def transcripts(spoken, judge, tmp_path_factory) -> list[str]:
+    path = tmp_path_factory.mktemp("asr") / "utterance.wav"
+    return [transcribe(judge, s.audio, path) for s in spoken]
