@@ -1,0 +1,69 @@
+"""WER of kk-synth against bare kokoro-onnx (`Kokoro.create`, espeak-ng G2P) and
+kk-synth --no-normalize (misaki alone), on the quality corpus, same judge.
+
+    python tests/quality/compare.py        # a few minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kokoro_pipe import models
+from kokoro_pipe.framing import Audio, End, read_stream
+from quality.conftest import load_corpus, transcribe
+from quality.scoring import wer
+from quality.whisper_model import model_dir
+
+
+def kk_synth(texts: list[str], work: Path, *options: str) -> list[np.ndarray]:
+    lines = work / "corpus.txt"
+    lines.write_text("".join(f"{t}\n" for t in texts), encoding="utf-8")
+    stream = work / "corpus.kkp"
+    subprocess.run(["kk-synth", str(lines), "-o", str(stream), *options], check=True)
+    utterances, blocks = [], []
+    with open(stream, "rb") as f:
+        for event in read_stream(f):
+            if isinstance(event, Audio):
+                blocks.append(event.samples[:, 0])
+            elif isinstance(event, End):
+                utterances.append(np.concatenate(blocks))
+                blocks = []
+    return utterances
+
+
+def bare(texts: list[str]) -> list[np.ndarray]:
+    from kokoro_onnx import Kokoro
+
+    paths = models.resolve(None, None)
+    kokoro = Kokoro(str(paths.model), str(paths.voices))
+    return [kokoro.create(t, voice="af_heart", speed=1.0, lang="en-us")[0] for t in texts]
+
+
+def main() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from faster_whisper import WhisperModel
+
+    judge = WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+    corpus = load_corpus()
+    texts = [item.text for item in corpus]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        systems = {"kk-synth": kk_synth(texts, work),
+                   "kk-synth --no-normalize": kk_synth(texts, work, "--no-normalize"),
+                   "kokoro_onnx.Kokoro.create (espeak-ng)": bare(texts)}
+        for name, audio in systems.items():
+            heard = [transcribe(judge, a, work / "u.wav") for a in audio]
+            rate = wer([(item.spoken, h) for item, h in zip(corpus, heard, strict=True)])
+            print(f"{rate:6.1%}  {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The front-end through the real commands: kk-g2p and kk-synth subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+from conftest import command
+
+RATE = 24_000
+
+
+def run(name: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([command(name), *args], input=stdin.encode() if stdin else None,
+                          capture_output=True, timeout=300)
+
+
+def silences(raw: bytes) -> list[int]:
+    """Lengths in samples of the runs of exact zeros inside the audio."""
+    audio = np.frombuffer(raw, "<f4")
+    zero = np.concatenate([[False], audio == 0, [False]])
+    edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
+    return [int(b - a) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def test_kk_g2p_normalizes_before_misaki():
+    result = run("kk-g2p", "-t", "$5, 100", "-t", "five dollars, one hundred",
+                 "-t", "Ship it 🎉", "--emoji", "name")
+    money, words, emoji = result.stdout.decode().splitlines()
+    assert result.returncode == 0 and money == words
+    assert "pˈɑɹTi" in emoji  # "party popper"
+
+
+def test_kk_g2p_no_normalize_leaves_it_to_misaki():
+    plain = run("kk-g2p", "--no-normalize", "-t", "Dr. Smith, 2024 people").stdout.decode()
+    normalized = run("kk-g2p", "-t", "Dr. Smith, 2024 people").stdout.decode()
+    assert plain != normalized  # misaki reads 2024 as a year; the rules count people
+
+
+def test_a_malformed_lexicon_is_one_line_and_exit_78(tmp_path):
+    bad = tmp_path / "lex.tsv"
+    bad.write_text("word without tab\n", encoding="utf-8")
+    result = run("kk-g2p", "--lexicon", str(bad), "-t", "hi")
+    assert result.returncode == 78
+    assert result.stderr.decode().strip() == (
+        f"kk-g2p: {bad}:1: expected word<TAB>phonemes")
+
+
+def test_ssml_breaks_and_paragraph_pauses_are_exact_silences():
+    lines = ('<speak>One <break time="1200ms"/> two.</speak>\n'
+             "Three.\n")
+    result = run("kk-synth", "--raw", "--paragraph-pause", "0.9", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    gaps = sorted(silences(result.stdout), reverse=True)
+    # The model's own trailing silence is trimmed, so each pause is the requested
+    # length give or take the few zero samples at the edges of speech.
+    assert abs(gaps[0] - 1.2 * RATE) < 0.02 * RATE and abs(gaps[1] - 0.9 * RATE) < 0.02 * RATE
+
+
+def test_unsupported_ssml_rejects_its_line_only():
+    lines = "Before.\n<speak>x <voice name='y'>z</voice></speak>\nAfter.\n"
+    result = run("kk-synth", "--raw", stdin=lines)
+    assert result.returncode == 65
+    assert result.stderr.decode().splitlines() == [
+        "kk-synth: line 2: unsupported SSML tag <voice> (supported: <speak>, <p>, <s>, "
+        "<break>, <say-as>, <emphasis>, <prosody>, <sub>, <phoneme>); skipped"]
+    assert len(result.stdout) > RATE * 4  # both other lines were spoken
