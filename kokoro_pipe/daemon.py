@@ -41,7 +41,8 @@ class Output(Protocol):
     def is_open(self) -> bool: ...
     def open(self) -> None: ...  # refresh the device list, open the default device
     def follow_default(self) -> None: ...  # reopen if the default device changed
-    def write(self, block: np.ndarray) -> bool: ...  # True if the device underran
+    # Returns True if the device underran; waits for room without blocking past `stop`.
+    def write(self, block: np.ndarray, stop: threading.Event) -> bool: ...
     def close(self, drain: bool) -> None: ...  # drain: play out what is buffered
 
 
@@ -239,9 +240,10 @@ class Daemon:
                 elif start == 0:
                     self.output.follow_default()  # between chunks: reopens if it changed
                 job.device = self.output.device
-                job.underruns += bool(self.output.write(audio[start:start + BLOCK]))
+                job.underruns += bool(self.output.write(audio[start:start + BLOCK], job.stop))
                 if job.first_sample is None:
                     job.first_sample = time.monotonic()
+                    self._status()
                 job.samples += min(BLOCK, len(audio) - start)
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
@@ -318,7 +320,9 @@ class Daemon:
             busy = bool(self._active or self._queue)
             state = "paused" if self._paused else "busy" if busy else "ready"
             current = self._active[0].id if self._active else None
+            heard = self._sounding
             fields = {"state": state, "queue": len(self._queue), "current": current,
+                      "sounding": heard.id if heard and heard.first_sample else None,
                       "done": self._done, **fields}
         self.status.update(**fields)
 

@@ -27,8 +27,20 @@ class Speaker:
     def follow_default(self) -> None:
         pass
 
-    def write(self, block: np.ndarray) -> bool:
-        return bool(self._stream.write(np.ascontiguousarray(block, np.float32)))
+    def write(self, block: np.ndarray, stop=None) -> bool:
+        import time
+        block = np.ascontiguousarray(block, np.float32)
+        underran = False
+        while len(block):
+            if stop is not None and stop.is_set():
+                return underran
+            room = self._stream.write_available
+            if room == 0:
+                time.sleep(0.005)
+                continue
+            underran |= bool(self._stream.write(block[:room]))
+            block = block[room:]
+        return underran
 
     def close(self, drain: bool) -> None:
         stream, self._stream = self._stream, None
