@@ -1,0 +1,296 @@
+"""A write-based audio player: it plays what it is given, intact, without clicks.
+
+One thread drives it (kk-play's main thread, or kk-speakd's player thread):
+
+    player.open(rate, channels)   # an utterance's format; opens the device
+    player.write(samples)         # blocks while the device is busy
+    player.finish()               # the utterance ended; the stream stays open
+    player.drain()                # finish, wait until all is heard, close the device
+    player.abort()                # stop now, dropping what is queued
+    player.play_events(events)    # all of the above from a framed event stream
+
+Every sample written reaches the device: silence is pre-rolled after each
+start (a fresh PulseAudio stream loses its first 9-35 ms) and drain() waits
+out the device latency before closing. The device starts once
+`prebuffer` seconds are queued or the utterance ends, so a slow producer does
+not underrun at once. Utterance starts and ends, and every switch to a new
+stream, get a short fade, so nothing clicks. Between blocks the player checks
+the system default output and, when it changed, moves to it: the old stream
+fades out and drains, the new one fades in, and no sample is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from kokoro_pipe.devices import DefaultOutputWatch
+from kokoro_pipe.framing import Audio, End, Event, Header
+
+BLOCK = 0.05  # seconds per write: a stop (SIGINT) is seen within one block
+PREROLL = 0.05
+FADE = 0.002
+PREBUFFER = 0.2
+IDLE_CLOSE = 1.0  # seconds of silence kept flowing between utterances before closing
+
+
+class Output(Protocol):
+    """An opened device stream (devices.PortAudioOutput, or a fake in tests)."""
+
+    name: str
+    latency: float
+
+    def start(self) -> None: ...
+    def write(self, block: np.ndarray) -> bool: ...  # True: the device ran dry before it
+    def drain(self) -> None: ...
+    def abort(self) -> None: ...
+    def close(self) -> None: ...
+
+
+Opener = Callable[[int, int], Output]  # (rate, channels) -> an opened, unstarted Output
+
+
+@dataclass
+class PlayStats:
+    samples: int = 0  # frames of the input written to a device (pre-roll not counted)
+    underruns: int = 0
+    first_write: float | None = None  # monotonic time of the first audio write
+    devices: list[str] = field(default_factory=list)
+    opens: int = 0
+    reopens: int = 0  # a playing stream replaced: new default output, or new format
+
+
+def fade_in(n: int) -> np.ndarray:
+    """Raised-cosine gains rising over n frames, never exactly 0 or 1."""
+    return (0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / (n + 1))).astype(np.float32)
+
+
+def fade_out(n: int) -> np.ndarray:
+    return fade_in(n)[::-1]
+
+
+class Player:
+    def __init__(
+        self,
+        opener: Opener,
+        watch: DefaultOutputWatch | None = None,
+        *,
+        prebuffer: float = PREBUFFER,
+        block: float = BLOCK,
+        preroll: float = PREROLL,
+        fade: float = FADE,
+        idle_close: float = IDLE_CLOSE,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """`watch` given: follow the system default output (only sensible when
+        the opener opens the default device)."""
+        self._opener, self._watch, self._clock = opener, watch, clock
+        self._prebuffer, self._block, self._preroll = prebuffer, block, preroll
+        self._fade, self._idle_close = fade, idle_close
+        self.stats = PlayStats()
+        self._format: tuple[int, int] | None = None
+        self._out: Output | None = None
+        self._started = False
+        self._default_at_open: str | None = None
+        self._pending: list[np.ndarray] = []  # audio held until the device starts
+        self._tail = np.zeros((0, 1), np.float32)  # held back for the end fade
+        self._in_utterance = False
+        self._faded_in = 0  # frames of the fade-in already applied
+
+    # -- the API ---------------------------------------------------------------
+
+    def open(self, rate: int, channels: int) -> None:
+        """Set the format of what follows and open the device for it. The same
+        format again changes nothing; a new one drains and reopens."""
+        if self._format == (rate, channels):
+            if self._out is None:
+                self._open_device()
+            return
+        if self._out is not None:
+            self.stats.reopens += 1
+            self.drain()
+        self._format = (rate, channels)
+        self._open_device()
+
+    def write(self, samples: np.ndarray) -> None:
+        """Play float32 samples of shape (frames, channels); blocks while the
+        device has no room. NaN becomes 0 and the range is clipped to [-1, 1]."""
+        if self._format is None:
+            raise RuntimeError("Player.write before Player.open")
+        x = np.clip(np.nan_to_num(np.asarray(samples, np.float32), posinf=1, neginf=-1), -1, 1)
+        x = x.reshape(-1, self._format[1])
+        if not self._in_utterance:
+            self._in_utterance, self._faded_in = True, 0
+        held = np.concatenate([self._tail, x])
+        keep = min(len(held), self._frames(self._fade))
+        self._tail = held[len(held) - keep:]
+        self._emit(held[: len(held) - keep])
+
+    def finish(self) -> None:
+        """End the utterance: fade its end out and let the device start if it
+        was waiting for the prebuffer. The stream stays open."""
+        if self._in_utterance:
+            tail, self._tail = self._tail, self._tail[:0]
+            self._emit(tail * fade_out(len(tail))[:, None])
+            self._in_utterance = False
+        if self._pending:
+            self._start()
+
+    def drain(self) -> None:
+        """Finish, wait until everything written has been heard, close the device."""
+        if self._format is not None:
+            self.finish()
+        if self._out is not None:
+            if self._started:
+                self._out.drain()
+            self._close_device()
+
+    def abort(self) -> None:
+        """Stop at once: what is queued is dropped (no fade is possible for audio
+        the device already holds)."""
+        self._pending.clear()
+        self._tail = self._tail[:0]
+        self._in_utterance = False
+        if self._out is not None:
+            self._out.abort()
+            self._close_device()
+
+    def close(self) -> None:
+        self.drain()
+
+    def keep_alive(self, input_ready: Callable[[], bool]) -> None:
+        """Between utterances: feed silence until `input_ready()` or for
+        idle_close seconds, then drain, so the device is released when idle
+        and the next utterance refreshes the device list."""
+        idle = 0.0
+        while self._started and not input_ready():
+            if idle >= self._idle_close:
+                self.drain()
+                return
+            self._write(np.zeros((self._frames(self._block), self._format[1]), np.float32))
+            idle += self._block
+
+    def play_events(
+        self, events: Iterable[Event], input_ready: Callable[[], bool] | None = None
+    ) -> None:
+        """Play a framed event stream to its end, then drain. A fault in the
+        input (raised by `events`) is raised after what came before it played;
+        an interruption (KeyboardInterrupt, SystemExit) aborts at once."""
+        try:
+            stream = iter(events)
+            while True:
+                try:
+                    event = next(stream)
+                except StopIteration:
+                    break
+                except Exception:
+                    self.drain()
+                    raise
+                if isinstance(event, Header):
+                    self.open(event.sample_rate, event.channels)
+                elif isinstance(event, Audio):
+                    self.write(event.samples)
+                elif isinstance(event, End):
+                    self.finish()
+                    if input_ready is not None:
+                        self.keep_alive(input_ready)
+            self.drain()
+        except BaseException:
+            self.abort()
+            raise
+
+    # -- inside ----------------------------------------------------------------
+
+    def _frames(self, seconds: float) -> int:
+        return max(1, round(seconds * self._format[0]))
+
+    def _emit(self, chunk: np.ndarray) -> None:
+        """Audio in its final order, ready for the device once it runs."""
+        if not len(chunk):
+            return
+        if self._out is None:
+            self._open_device()
+        if self._started:
+            self._send(chunk)
+            return
+        self._pending.append(chunk)
+        if sum(map(len, self._pending)) >= self._frames(self._prebuffer):
+            self._start()
+
+    def _start(self) -> None:
+        if self._out is None:
+            self._open_device()
+        self._out.start()
+        self._started = True
+        self._write(np.zeros((self._frames(self._preroll), self._format[1]), np.float32))
+        pending, self._pending = self._pending, []
+        if pending:
+            self._send(np.concatenate(pending))
+
+    def _send(self, chunk: np.ndarray) -> None:
+        step = self._frames(self._block)
+        for i in range(0, len(chunk), step):
+            block = chunk[i : i + step]
+            if self._default_moved():
+                block = self._move_to_new_default(block)
+            self._write(self._fade_in(block), audio=True)
+
+    def _fade_in(self, block: np.ndarray) -> np.ndarray:
+        n = self._frames(self._fade)
+        if self._faded_in >= n or not len(block):
+            return block
+        k = min(len(block), n - self._faded_in)
+        gains = fade_in(n)[self._faded_in : self._faded_in + k]
+        self._faded_in += k
+        block = block.copy()
+        block[:k] *= gains[:, None]
+        return block
+
+    def _write(self, block: np.ndarray, audio: bool = False) -> None:
+        if not len(block):
+            return
+        underran = self._out.write(block)
+        if audio:
+            self.stats.samples += len(block)
+            self.stats.underruns += underran
+            if self.stats.first_write is None:
+                self.stats.first_write = self._clock()
+
+    def _default_moved(self) -> bool:
+        if self._watch is None:
+            return False
+        now = self._watch.current()
+        return now is not None and now != self._default_at_open
+
+    def _move_to_new_default(self, block: np.ndarray) -> np.ndarray:
+        """Fade out on the old stream over the block's first frames, drain it,
+        and fade in the rest on a stream opened on the new default."""
+        n = min(len(block), self._frames(self._fade))
+        self._write(self._fade_in(block[:n]) * fade_out(n)[:, None], audio=True)
+        self._out.drain()
+        self._close_device()
+        self.stats.reopens += 1
+        self._open_device()
+        self._start()
+        self._faded_in = 0
+        return block[n:]
+
+    def _open_device(self) -> None:
+        self._out = self._opener(*self._format)
+        self._started = False
+        self.stats.opens += 1
+        name = self._out.name
+        if self._watch is not None:
+            self._default_at_open = self._watch.current()
+            if self._default_at_open is not None:
+                name = f"{name} ({self._default_at_open})"
+        if not self.stats.devices or self.stats.devices[-1] != name:
+            self.stats.devices.append(name)
+
+    def _close_device(self) -> None:
+        out, self._out, self._started = self._out, None, False
+        out.close()
