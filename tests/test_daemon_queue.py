@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import subprocess
 import threading
 import time
 from collections import Counter
 
 import pytest
+from conftest import command
 from daemon_rig import SpeakDaemon
 
 WRITERS, LINES = 8, 50
@@ -106,4 +109,20 @@ def test_cancel_logs_queued_requests_in_order(speakd):
     times = [r["time"] for r in records]
     assert times == sorted(times), "dropped in queue order"
     assert speakd.request("holder2")["outcome"] == "cancelled"
+    speakd.write("resume")
+
+
+def test_kk_say_passes_long_text_through_a_private_spool_file(speakd):
+    hold(speakd, "holder3")
+    text = " ".join(f"Sentence number {i} of a long announcement." for i in range(40))
+    env = {**os.environ, "KOKORO_PIPE_FIFO": str(speakd.fifo)}
+    result = subprocess.run([command("kk-say"), "--id", "long-say", text], check=False,
+                            capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    speakd.write("cancel")
+    record = speakd.request("long-say")
+    assert record["outcome"] == "cancelled" and record["chars"] == len(text)
+    spool = speakd.fifo.parent / "spool"
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o700
+    assert list(spool.iterdir()) == [], "the daemon deleted the spool file once read"
     speakd.write("resume")
