@@ -127,6 +127,11 @@ class PortAudioOutput:
         self._frames += len(block)
         return bool(self._stream.write(block))
 
+    def room(self) -> int:
+        """Frames write() takes now without blocking: lets a caller that must
+        react to a stop wait in small steps instead of inside PortAudio."""
+        return self._stream.write_available
+
     def drain(self) -> None:
         """Wait until everything written has played. PortAudio's own stop drops
         the last ~40 ms on PulseAudio, so wait out what is still queued first."""
