@@ -7,7 +7,6 @@ kk-synth --no-normalize (misaki alone), on the quality corpus, same judge.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,26 +16,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kokoro_pipe import models
-from kokoro_pipe.framing import Audio, End, read_stream
-from quality.conftest import load_corpus, transcribe
+from quality.conftest import load_corpus, speak_lines, transcribe
 from quality.scoring import wer
 from quality.whisper_model import model_dir
 
 
 def kk_synth(texts: list[str], work: Path, *options: str) -> list[np.ndarray]:
-    lines = work / "corpus.txt"
-    lines.write_text("".join(f"{t}\n" for t in texts), encoding="utf-8")
-    stream = work / "corpus.kkp"
-    subprocess.run(["kk-synth", str(lines), "-o", str(stream), *options], check=True)
-    utterances, blocks = [], []
-    with open(stream, "rb") as f:
-        for event in read_stream(f):
-            if isinstance(event, Audio):
-                blocks.append(event.samples[:, 0])
-            elif isinstance(event, End):
-                utterances.append(np.concatenate(blocks))
-                blocks = []
-    return utterances
+    return [np.concatenate(blocks) for blocks in speak_lines(texts, work, *options)]
 
 
 def bare(texts: list[str]) -> list[np.ndarray]:

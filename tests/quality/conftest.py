@@ -53,14 +53,13 @@ def corpus() -> list[Item]:
     return load_corpus()
 
 
-@pytest.fixture(scope="session")
-def spoken(corpus, tmp_path_factory) -> list[Spoken]:
-    """Every corpus line through one kk-synth process, split back into utterances."""
-    work = tmp_path_factory.mktemp("quality")
+def speak_lines(texts: list[str], work: Path, *options: str) -> list[list[np.ndarray]]:
+    """`texts` through one kk-synth process: for each line, the audio blocks it wrote."""
     lines = work / "corpus.txt"
-    lines.write_text("".join(f"{item.text}\n" for item in corpus), encoding="utf-8")
+    lines.write_text("".join(f"{t}\n" for t in texts), encoding="utf-8")
     stream = work / "corpus.kkp"
-    subprocess.run([command("kk-synth"), str(lines), "-o", str(stream)], check=True, timeout=900)
+    subprocess.run([command("kk-synth"), str(lines), "-o", str(stream), *options],
+                   check=True, timeout=900)
     utterances, blocks = [], []
     with open(stream, "rb") as f:
         for event in read_stream(f):
@@ -69,6 +68,13 @@ def spoken(corpus, tmp_path_factory) -> list[Spoken]:
             elif isinstance(event, End):
                 utterances.append(blocks)
                 blocks = []
+    return utterances
+
+
+@pytest.fixture(scope="session")
+def spoken(corpus, tmp_path_factory) -> list[Spoken]:
+    """Every corpus line spoken once, split back into utterances."""
+    utterances = speak_lines([item.text for item in corpus], tmp_path_factory.mktemp("quality"))
     assert len(utterances) == len(corpus), "kk-synth spoke a different number of lines"
     return [Spoken(item, b) for item, b in zip(corpus, utterances, strict=True)]
 
