@@ -21,9 +21,12 @@ text to text, and the order matters:
             14 percents, units  50%, 5 km, 72°F
             15 ordinals, decades, years (by context), fractions
             16 numbers    what digits remain: 1,234 / 2.5 / -3
- then misaki: it reads words and its own punctuation; inline markup
- `[word](/phonemes/)` (and its stress marks `[word](+1)`) passes through every
- step untouched, and misaki applies it.
+ then misaki: it reads words and its own punctuation. Inline markup
+ `[word](/phonemes/)` passes through every step untouched and misaki applies
+ it; the words of a stress mark `[words](+1)` are normalized in place.
+
+Before all this, kk-synth splits an SSML line into parts (ssml.py) and each
+speech part runs the pipeline; G2P (g2p.py) calls it on every chunk it is given.
 
 Everything numeric is spelled here rather than left to misaki: misaki reads
 any four digits as a year ("2024 people"), and its currency carries over a
