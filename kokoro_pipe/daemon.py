@@ -25,6 +25,7 @@ from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.daemon_log import EventLog, StatusFile
 from kokoro_pipe.errors import KokoroPipeError
 from kokoro_pipe.fifo import TooLong
+from kokoro_pipe.player import PlayStats
 from kokoro_pipe.request import BadRequest, Command, Request, parse
 from kokoro_pipe.synthesis import NothingToSay
 
@@ -34,16 +35,17 @@ STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for
 
 
 class Output(Protocol):
-    """The audio device as the audio thread sees it (see speaker.py)."""
+    """The audio device as the audio thread sees it (speaker.Speaker)."""
 
     device: str | None
 
     def is_open(self) -> bool: ...
-    def open(self) -> None: ...  # refresh the device list, open the default device
-    def follow_default(self) -> None: ...  # reopen if the default device changed
-    # Returns True if the device underran; waits for room without blocking past `stop`.
-    def write(self, block: np.ndarray, stop: threading.Event) -> bool: ...
-    def close(self, drain: bool) -> None: ...  # drain: play out what is buffered
+    # Open the default device (refreshing the device list) for one request;
+    # its writes give up without blocking once `stop` is set.
+    def open(self, stop: threading.Event) -> None: ...
+    def write(self, block: np.ndarray) -> None: ...
+    def stats(self) -> PlayStats: ...  # since open: first_write, underruns
+    def close(self, drain: bool) -> None: ...  # drain: wait until all is heard
 
 
 # The audio chunks of a request; stops early once the event is set (speech_source.py).
@@ -235,16 +237,13 @@ class Daemon:
                 if job.stop.is_set():
                     return self._release(drain=False)
                 if not self.output.is_open():
-                    self.output.open()  # refreshes the device list: between requests only
+                    self.output.open(job.stop)
                     self._sounding = job
-                elif start == 0:
-                    self.output.follow_default()  # between chunks: reopens if it changed
-                job.device = self.output.device
-                job.underruns += bool(self.output.write(audio[start:start + BLOCK], job.stop))
-                if job.first_sample is None:
-                    job.first_sample = time.monotonic()
-                    self._status()
+                self.output.write(audio[start:start + BLOCK])
                 job.samples += min(BLOCK, len(audio) - start)
+                if job.first_sample is None and self.output.stats().first_write is not None:
+                    job.first_sample = self.output.stats().first_write
+                    self._status()
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
             self._release(drain=False)
@@ -273,8 +272,8 @@ class Daemon:
             self._finish(job, "spoken")
 
     def _release(self, drain: bool) -> None:
-        """Close the output (drained, or aborted at once) and stamp when the
-        sounding job's audio ended."""
+        """Close the output (drained, or aborted at once) and note in the
+        sounding job when its sound ended and what the device reported."""
         job = self._sounding
         try:
             if self.output.is_open():
@@ -282,9 +281,14 @@ class Daemon:
         except Exception as e:  # noqa: BLE001
             self.log("error", reason=f"closing the audio device: {type(e).__name__}: {e}")
         if job is not None:
+            self._sounding = None
             job.audio_end = time.time()
             job.aborted = None if drain else time.monotonic()
-            self._sounding = None
+            stats = self.output.stats()
+            job.underruns += stats.underruns
+            job.device = self.output.device
+            if job.first_sample is None:
+                job.first_sample = stats.first_write  # a short one starts at the drain
 
     # -- outcomes ------------------------------------------------------------
 

@@ -1,51 +1,96 @@
-"""The audio thread's output for kk-speakd.  TEMPORARY stand-in until kk-play's
-player module lands; the daemon only depends on the Output protocol."""
+"""kk-speakd's output: kk-play's Player on the default device, one request at a time.
+
+The Player writes in 50 ms blocks, but one PortAudio write can block far
+longer when the server stalls (a PulseAudio null sink renders 2 s at a time),
+and PortAudio may only be touched from the audio thread. So the streams it
+opens here wait for room themselves, watching the current request's stop
+event: once it is set, writes return at once without audio, the Player's loop
+runs out quickly, and the audio thread aborts the device.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
-import sounddevice as sd
 
 from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.devices import default_output_watch, open_output
+from kokoro_pipe.player import Player, PlayStats
+
+LATENCY = 0.1  # seconds of device buffer: what a stop can still let through
+ROOM_POLL = 0.005  # seconds between checks for room in the device buffer
 
 
-class Speaker:
-    def __init__(self):
-        self.device = None
-        self._stream = None
+class _StoppableOutput:
+    """A devices.PortAudioOutput whose write() gives up when `stop` is set."""
 
-    def is_open(self) -> bool:
-        return self._stream is not None
+    def __init__(self, output, stop: threading.Event):
+        self._output, self._stop = output, stop
+        self.name, self.latency = output.name, output.latency
 
-    def open(self) -> None:
-        sd._terminate()
-        sd._initialize()
-        self._stream = sd.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32")
-        self._stream.start()
-        self.device = sd.query_devices(self._stream.device)["name"]
-
-    def follow_default(self) -> None:
-        pass
-
-    def write(self, block: np.ndarray, stop=None) -> bool:
-        import time
-        block = np.ascontiguousarray(block, np.float32)
+    def write(self, block: np.ndarray) -> bool:
         underran = False
         while len(block):
-            if stop is not None and stop.is_set():
+            room = self._output.room()
+            if self._stop.is_set():
                 return underran
-            room = self._stream.write_available
             if room == 0:
-                time.sleep(0.005)
+                time.sleep(ROOM_POLL)
                 continue
-            underran |= bool(self._stream.write(block[:room]))
+            underran |= self._output.write(block[:room])  # returns at once: it fits
             block = block[room:]
         return underran
 
+    def start(self) -> None:
+        self._output.start()
+
+    def drain(self) -> None:
+        self._output.drain()
+
+    def abort(self) -> None:
+        self._output.abort()
+
+    def close(self) -> None:
+        self._output.close()
+
+
+class Speaker:
+    """The daemon.Output of kk-speakd, used by its audio thread only."""
+
+    def __init__(self):
+        self._watch = default_output_watch()  # the Player follows a new default
+        self._stop = threading.Event()
+        self._player = Player(self._open, self._watch)
+        self._open_now = False
+        self.device: str | None = None
+
+    def _open(self, rate: int, channels: int) -> _StoppableOutput:
+        return _StoppableOutput(open_output(None, rate, channels, LATENCY), self._stop)
+
+    def is_open(self) -> bool:
+        return self._open_now
+
+    def open(self, stop: threading.Event) -> None:
+        """Open the default device (rescanning the device list) for one request."""
+        self._stop = stop
+        self._player.stats = PlayStats()
+        self._player.open(SAMPLE_RATE, 1)
+        self._open_now = True
+        self.device = self._player.stats.devices[-1]
+
+    def write(self, block: np.ndarray) -> None:
+        """Blocks while the device is full, unless the request's stop is set."""
+        self._player.write(block.reshape(-1, 1))
+        self.device = self._player.stats.devices[-1]
+
+    def stats(self) -> PlayStats:
+        return self._player.stats
+
     def close(self, drain: bool) -> None:
-        stream, self._stream = self._stream, None
+        self._open_now = False
         if drain:
-            stream.stop()
+            self._player.drain()  # waits until everything written was heard
         else:
-            stream.abort()
-        stream.close()
+            self._player.abort()
