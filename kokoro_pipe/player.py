@@ -31,7 +31,7 @@ import numpy as np
 from kokoro_pipe.devices import DefaultOutputWatch
 from kokoro_pipe.framing import Audio, End, Event, Header
 
-BLOCK = 0.05  # seconds per write: a stop (SIGINT) is seen within one block
+BLOCK = 0.025  # seconds per write: a signal (SIGINT) is handled within one block
 PREROLL = 0.05
 FADE = 0.002
 PREBUFFER = 0.2
@@ -88,7 +88,7 @@ class Player:
     ):
         """`watch` given: follow the system default output (only sensible when
         the opener opens the default device)."""
-        self._opener, self._watch, self._clock = opener, watch, clock
+        self._opener, self.watch, self._clock = opener, watch, clock
         self._prebuffer, self._block, self._preroll = prebuffer, block, preroll
         self._fade, self._idle_close = fade, idle_close
         self.stats = PlayStats()
@@ -145,9 +145,7 @@ class Player:
         if self._format is not None:
             self.finish()
         if self._out is not None:
-            if self._started:
-                self._out.drain()
-            self._close_device()
+            self._retire()
 
     def abort(self) -> None:
         """Stop at once: what is queued is dropped (no fade is possible for audio
@@ -171,7 +169,7 @@ class Player:
             if idle >= self._idle_close:
                 self.drain()
                 return
-            self._write(np.zeros((self._frames(self._block), self._format[1]), np.float32))
+            self._write(self._silence(self._block))
             idle += self._block
 
     def play_events(
@@ -226,7 +224,7 @@ class Player:
             self._open_device()
         self._out.start()
         self._started = True
-        self._write(np.zeros((self._frames(self._preroll), self._format[1]), np.float32))
+        self._write(self._silence(self._preroll))
         pending, self._pending = self._pending, []
         if pending:
             self._send(np.concatenate(pending))
@@ -261,9 +259,9 @@ class Player:
                 self.stats.first_write = self._clock()
 
     def _default_moved(self) -> bool:
-        if self._watch is None:
+        if self.watch is None:
             return False
-        now = self._watch.current()
+        now = self.watch.current()
         return now is not None and now != self._default_at_open
 
     def _move_to_new_default(self, block: np.ndarray) -> np.ndarray:
@@ -271,8 +269,7 @@ class Player:
         and fade in the rest on a stream opened on the new default."""
         n = min(len(block), self._frames(self._fade))
         self._write(self._fade_in(block[:n]) * fade_out(n)[:, None], audio=True)
-        self._out.drain()
-        self._close_device()
+        self._retire()
         self.stats.reopens += 1
         self._open_device()
         self._start()
@@ -284,12 +281,23 @@ class Player:
         self._started = False
         self.stats.opens += 1
         name = self._out.name
-        if self._watch is not None:
-            self._default_at_open = self._watch.current()
+        if self.watch is not None:
+            self._default_at_open = self.watch.current()
             if self._default_at_open is not None:
                 name = f"{name} ({self._default_at_open})"
         if not self.stats.devices or self.stats.devices[-1] != name:
             self.stats.devices.append(name)
+
+    def _retire(self) -> None:
+        """Play out and close the device. Silence goes last: on PulseAudio a
+        last write of a few ms can stay in the client and never be played."""
+        if self._started:
+            self._write(self._silence(self._preroll))
+            self._out.drain()
+        self._close_device()
+
+    def _silence(self, seconds: float) -> np.ndarray:
+        return np.zeros((self._frames(seconds), self._format[1]), np.float32)
 
     def _close_device(self) -> None:
         out, self._out, self._started = self._out, None, False

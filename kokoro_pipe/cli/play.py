@@ -13,7 +13,7 @@ from kokoro_pipe.audio_input import RawFormat, ReadAhead, input_events, open_sou
 from kokoro_pipe.cli.common import exit_on_sigterm, run
 from kokoro_pipe.errors import EXIT_SIGINT, InputError, UsageError
 from kokoro_pipe.framing import MAX_CHANNELS, MAX_RATE, StreamFormatError, TruncatedStreamError
-from kokoro_pipe.player import PREBUFFER, Player
+from kokoro_pipe.player import PREBUFFER, Player, PlayStats
 
 LATENCY = 0.2  # generous: a busy machine must not starve the device
 
@@ -45,22 +45,22 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_m
     if not raw and (rate or channels):
         raise UsageError("--rate and --channels describe --raw input only")
     raw_format = RawFormat(rate or 24000, channels or 1) if raw else None
-    devices.choose(device)  # no device, or a wrong name: say so before reading input
-    source = open_source(file)
-    watch = devices.default_output_watch() if device is None else None
-    player = Player(
-        lambda r, c: devices.open_output(device, r, c, latency_ms / 1000),
-        watch, prebuffer=prebuffer_ms / 1000,
-    )
-    events = ReadAhead(input_events(source, raw_format))
+    player = Player(lambda r, c: devices.open_output(device, r, c, latency_ms / 1000),
+                    prebuffer=prebuffer_ms / 1000)
+    source = watch = None
 
     def wrap_up() -> None:
         if watch is not None:
             watch.close()
         if stats:
-            _print_stats(player, source.first_byte_at)
+            _print_stats(player.stats, source.first_byte_at if source else None)
 
     try:
+        devices.choose(device)  # no device, or a wrong name: say so before reading input
+        source = open_source(file)
+        if device is None:
+            player.watch = watch = devices.default_output_watch()
+        events = ReadAhead(input_events(source, raw_format))
         player.play_events(events, events.ready)
     except (KeyboardInterrupt, SystemExit) as e:  # SIGINT, SIGTERM: the player aborted
         wrap_up()
@@ -82,8 +82,7 @@ def _list_devices() -> None:
         click.echo(f"{d.index}\t{d.name}\t{d.hostapi}\t{d.channels}{mark}")
 
 
-def _print_stats(player: Player, first_byte_at: float | None) -> None:
-    s = player.stats
+def _print_stats(s: PlayStats, first_byte_at: float | None) -> None:
     wait = None
     if first_byte_at is not None and s.first_write is not None:
         wait = round((s.first_write - first_byte_at) * 1000, 1)

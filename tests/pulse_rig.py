@@ -1,0 +1,182 @@
+"""A real PulseAudio server for the tests, started and stopped by the tests.
+
+No sound card and no D-Bus needed: `pulseaudio -n` with only the modules
+loaded here, its own runtime directory and client config under a tmp dir.
+Two null sinks, "one" and "two" (24 kHz mono float32, so a capture of their
+monitors is bit-exact), are exposed to PortAudio as ALSA pulse devices of the
+same names, next to ALSA "default" (the server's default sink). A third,
+"rewinding", keeps PulseAudio's rewinds for the one test that needs them.
+
+Measured here: a null sink that rewinds makes its monitor drop the start of a
+new stream (as long as the recorder's latency, plus ~30 ms for a PortAudio
+stream) and, with no low-latency recorder attached, stalls a new stream's
+writes for up to 1.2 s; norewinds=1 sinks do neither. `pulse.record()` uses a
+5 ms recorder so that even the rewinding sink behaves.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+RATE = 24_000
+SINKS = ("one", "two")
+REWINDING = "rewinding"
+SYSTEM_ALSA_CONF = Path("/usr/share/alsa/alsa.conf")
+ALSA_PLUGIN_DIRS = ("/usr/lib/*/alsa-lib", "/usr/lib/alsa-lib", "/usr/lib64/alsa-lib")
+RECORD_LATENCY_MS = 5
+SETTLE = 0.3  # seconds of capture kept after the audio should have ended
+
+
+def _alsa_device(name: str, sink: str | None, description: str) -> str:
+    device = f'    device "{sink}"\n' if sink else ""
+    return (f"pcm.{name} {{\n    type pulse\n{device}"
+            f'    hint {{ show on description "{description}" }}\n}}\n')
+
+
+@dataclass
+class Capture:
+    """What a sink's monitor received, recorded by parec into a file."""
+
+    path: Path
+
+    def samples(self) -> np.ndarray:
+        return np.fromfile(self.path, "<f4")
+
+
+class PulseRig:
+    def __init__(self, directory: Path):
+        self.dir = directory
+        run = directory / "run"
+        run.mkdir(mode=0o700)
+        (directory / "home").mkdir()
+        socket = run / "pulse" / "native"
+        client_conf = directory / "client.conf"
+        client_conf.write_text("autospawn = no\n")
+        alsa_conf = directory / "asound.conf"
+        alsa_conf.write_text(
+            "".join(_alsa_device(s, s, f"test sink {s}") for s in (*SINKS, REWINDING))
+            + _alsa_device("!default", None, "the server's default sink")
+            + "ctl.!default { type pulse }\n"
+        )
+        self.env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(run),
+            "PULSE_RUNTIME_PATH": str(run / "pulse"),
+            "PULSE_SERVER": f"unix:{socket}",
+            "PULSE_CLIENTCONFIG": str(client_conf),
+            "PULSE_COOKIE": str(directory / "cookie"),
+            "ALSA_CONFIG_PATH": f"{SYSTEM_ALSA_CONF}:{alsa_conf}",
+        }
+        # As if no server ran: nothing listens at PULSE_SERVER, nothing autospawns.
+        self.env_without_server = {**self.env, "PULSE_SERVER": f"unix:{directory}/absent"}
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        sink = "module-null-sink sink_name={} rate={} format=float32le channels=1 {}"
+        modules = [
+            "module-native-protocol-unix auth-anonymous=1",
+            *(sink.format(s, RATE, "norewinds=1") for s in SINKS),
+            sink.format(REWINDING, RATE, ""),
+            # A default source of its own: else set-default-sink moves captures too.
+            "module-null-source source_name=silence",
+        ]
+        args = ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1",
+                "--use-pid-file=yes", f"--log-target=file:{self.dir / 'pulse.log'}"]
+        for module in modules:
+            args += ["-L", module]
+        server_env = {**self.env, "HOME": str(self.dir / "home")}  # its state stays here
+        result = subprocess.run(args, env=server_env, capture_output=True, text=True,
+                                timeout=30)
+        pid_file = Path(self.env["PULSE_RUNTIME_PATH"]) / "pid"
+        if result.returncode or not pid_file.exists():
+            log = (self.dir / "pulse.log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"pulseaudio did not start ({result.returncode}): "
+                        f"{result.stderr.strip()}\n{log}")
+        self.pid = int(pid_file.read_text())
+        self.pactl("set-default-source", "silence")
+        self.set_default(SINKS[0])
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+    def pactl(self, *args: str) -> str:
+        return subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True,
+                              text=True, timeout=10).stdout
+
+    def set_default(self, sink: str) -> None:
+        self.pactl("set-default-sink", sink)
+
+    @contextmanager
+    def record(self, sink: str):
+        """Record `sink`'s monitor for the duration of the block."""
+        capture = Capture(self.dir / f"capture-{sink}-{time.monotonic_ns()}.f32")
+        with open(capture.path, "wb") as out:
+            recorder = subprocess.Popen(
+                ["parec", "-d", f"{sink}.monitor", "--raw", "--format=float32le",
+                 f"--rate={RATE}", "--channels=1", f"--latency-msec={RECORD_LATENCY_MS}"],
+                env=self.env, stdout=out, stderr=subprocess.DEVNULL,
+            )
+        try:
+            deadline = time.monotonic() + 10
+            while capture.path.stat().st_size == 0:  # recording has begun
+                assert recorder.poll() is None, f"parec on {sink} exited {recorder.returncode}"
+                assert time.monotonic() < deadline, f"parec on {sink} records nothing"
+                time.sleep(0.01)
+            yield capture
+            time.sleep(SETTLE)
+        finally:
+            recorder.send_signal(signal.SIGINT)  # parec writes out what it has, then exits
+            recorder.wait(timeout=10)
+
+
+def locate(capture: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
+    """Where `reference` best matches in `capture`, and how well (correlation)."""
+    size = 1 << (len(capture) + len(reference) - 1).bit_length()
+    spectrum = np.fft.rfft(capture, size) * np.conj(np.fft.rfft(reference, size))
+    corr = np.fft.irfft(spectrum, size)[: max(1, len(capture) - len(reference) + 1)]
+    offset = int(np.argmax(corr))
+    window = capture[offset : offset + len(reference)]
+    if len(window) < len(reference):
+        return offset, 0.0
+    score = np.dot(window, reference) / (np.linalg.norm(window) * np.linalg.norm(reference))
+    return offset, float(score)
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory) -> PulseRig:
+    """The running server; its default sink is "one" unless a test changes it."""
+    missing = [t for t in ("pulseaudio", "pactl", "parec") if not shutil.which(t)]
+    if not SYSTEM_ALSA_CONF.exists():
+        missing.append(str(SYSTEM_ALSA_CONF))
+    if not any(glob.glob(f"{d}/libasound_module_pcm_pulse.so") for d in ALSA_PLUGIN_DIRS):
+        missing.append("ALSA's pulse plugin (libasound2-plugins)")
+    if missing:
+        pytest.fail(f"the PulseAudio test rig needs {', '.join(missing)}: "
+                    "run `make install-test` (scripts/install-system-deps --test)")
+    rig = PulseRig(tmp_path_factory.mktemp("pulse"))
+    rig.start()
+    try:
+        yield rig
+    finally:
+        rig.stop()
