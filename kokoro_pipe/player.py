@@ -97,7 +97,7 @@ class Player:
         self._started = False
         self._default_at_open: str | None = None
         self._pending: list[np.ndarray] = []  # audio held until the device starts
-        self._tail = np.zeros((0, 1), np.float32)  # held back for the end fade
+        self._tail = np.zeros((0, 1), np.float32)  # the last frames, held for the end fade
         self._in_utterance = False
         self._faded_in = 0  # frames of the fade-in already applied
 
@@ -116,19 +116,31 @@ class Player:
         self._format = (rate, channels)
         self._open_device()
 
-    def write(self, samples: np.ndarray) -> None:
+    @property
+    def is_open(self) -> bool:
+        return self._out is not None
+
+    @property
+    def device(self) -> str | None:
+        """The open device's name, with the default output it stands for."""
+        return self.stats.devices[-1] if self._out is not None else None
+
+    def write(self, samples: np.ndarray) -> int:
         """Play float32 samples of shape (frames, channels); blocks while the
-        device has no room. NaN becomes 0 and the range is clipped to [-1, 1]."""
+        device has no room. NaN becomes 0 and the range is clipped to [-1, 1].
+        Returns how many underruns the device reported meanwhile."""
         if self._format is None:
             raise RuntimeError("Player.write before Player.open")
+        underruns = self.stats.underruns
         x = np.clip(np.nan_to_num(np.asarray(samples, np.float32), posinf=1, neginf=-1), -1, 1)
         x = x.reshape(-1, self._format[1])
         if not self._in_utterance:
             self._in_utterance, self._faded_in = True, 0
-        held = np.concatenate([self._tail, x])
+        held = np.concatenate([self._tail, x]) if len(self._tail) else x
         keep = min(len(held), self._frames(self._fade))
         self._tail = held[len(held) - keep:]
         self._emit(held[: len(held) - keep])
+        return self.stats.underruns - underruns
 
     def finish(self) -> None:
         """End the utterance: fade its end out and let the device start if it
@@ -220,6 +232,8 @@ class Player:
             self._start()
 
     def _start(self) -> None:
+        if self._out is not None and self._default_moved():  # moved before a sound
+            self._close_device()
         if self._out is None:
             self._open_device()
         self._out.start()
@@ -248,15 +262,16 @@ class Player:
         block[:k] *= gains[:, None]
         return block
 
-    def _write(self, block: np.ndarray, audio: bool = False) -> None:
-        if not len(block):
-            return
-        underran = self._out.write(block)
-        if audio:
-            self.stats.samples += len(block)
-            self.stats.underruns += underran
-            if self.stats.first_write is None:
-                self.stats.first_write = self._clock()
+    def _write(self, frames: np.ndarray, audio: bool = False) -> None:
+        step = self._frames(self._block)
+        for i in range(0, len(frames), step):
+            block = frames[i : i + step]
+            underran = self._out.write(block)
+            if audio:
+                self.stats.samples += len(block)
+                self.stats.underruns += underran
+                if self.stats.first_write is None:
+                    self.stats.first_write = self._clock()
 
     def _default_moved(self) -> bool:
         if self.watch is None:

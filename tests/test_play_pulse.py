@@ -15,6 +15,7 @@ import soundfile
 from conftest import command
 from pulse_rig import RATE, REWINDING, locate
 
+from kokoro_pipe.devices import PulseDefaultSink
 from kokoro_pipe.errors import EXIT_DATA, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNAVAILABLE
 from kokoro_pipe.framing import Audio, End, encode_audio, encode_end, encode_header, read_stream
 from kokoro_pipe.player import FADE, fade_in, fade_out
@@ -255,3 +256,35 @@ def test_a_new_sample_rate_mid_stream_reopens_the_device(rig):
     assert stats["samples_played"] == len(first) + len(second)
     assert stats["opens"] == 2
     assert_heard_whole(capture.samples(), first)
+
+
+def test_an_ambiguous_device_name_is_refused(rig):
+    status, errors, _ = play(rig, "--device", "o", stdin=framed(chirp(0.2)))
+    assert status == EXIT_UNAVAILABLE
+    assert errors[0].startswith("kk-play: no audio output device found ('o' is ambiguous: ")
+
+
+def test_a_device_by_index(rig):
+    listing = subprocess.run([command("kk-play"), "--list-devices"], capture_output=True,
+                             text=True, env=rig.env, timeout=60).stdout
+    index = next(row.split("\t")[0] for row in listing.splitlines() if "\ttwo\t" in row)
+    tone = chirp(0.3)
+    with rig.record("two") as capture:
+        status, errors, stats = play(rig, "--device", index, stdin=framed(tone))
+    assert (status, errors, stats["devices"]) == (0, [], ["two"])
+    assert_heard_whole(capture.samples(), tone)
+
+
+def test_the_pulse_watch_sees_the_default_sink_change(rig, monkeypatch):
+    for name in ("PULSE_SERVER", "PULSE_CLIENTCONFIG", "PULSE_COOKIE", "PULSE_RUNTIME_PATH"):
+        monkeypatch.setenv(name, rig.env[name])
+    watch = PulseDefaultSink()
+    try:
+        assert watch.current() == "one"
+        rig.set_default("two")
+        deadline = time.monotonic() + 10
+        while watch.current() != "two":
+            assert time.monotonic() < deadline, f"still {watch.current()!r}"
+            time.sleep(0.01)
+    finally:
+        watch.close()
