@@ -73,6 +73,19 @@ class SpeakDaemon:
         with self._changed:
             return [e for e in self.events if e.get("event") == "request"]
 
+    def wait_status(self, key: str, value, timeout: float = 60.0) -> None:
+        """Until the daemon's status file says `key` is `value`."""
+        status = self.fifo.parent / "status.json"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if json.loads(status.read_text()).get(key) == value:
+                    return
+            except (OSError, ValueError):
+                pass  # not written yet, or replaced while read
+            time.sleep(0.02)
+        raise AssertionError(f"status {key} never became {value!r}")
+
     def write(self, *lines: str | bytes) -> float:
         """Write lines into the FIFO in one write(2); returns time.time() just before it."""
         data = b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines)

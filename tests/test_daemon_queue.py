@@ -35,16 +35,7 @@ def speakd(tmp_path_factory):
 def hold(daemon: SpeakDaemon, rid: str) -> None:
     """Pause, and give the synthesis thread one long job to hold."""
     daemon.write("pause", json.dumps({"text": LONG, "id": rid}))
-    status = daemon.fifo.parent / "status.json"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if json.loads(status.read_text()).get("current") == rid:
-                return
-        except ValueError:
-            pass  # replaced while read
-        time.sleep(0.05)
-    raise AssertionError(f"{rid} was not taken up")
+    daemon.wait_status("current", rid)
 
 
 def writer_line(writer: int, n: int) -> bytes:
