@@ -63,33 +63,30 @@ class Speaker:
         self._watch = default_output_watch()  # the Player follows a new default
         self._stop = threading.Event()
         self._player = Player(self._open, self._watch)
-        self._open_now = False
-        self.device: str | None = None
+        self.device: str | None = None  # kept after close, for the request's log
 
     def _open(self, rate: int, channels: int) -> _StoppableOutput:
         return _StoppableOutput(open_output(None, rate, channels, LATENCY), self._stop)
 
     def is_open(self) -> bool:
-        return self._open_now
+        return self._player.is_open
 
     def open(self, stop: threading.Event) -> None:
         """Open the default device (rescanning the device list) for one request."""
         self._stop = stop
         self._player.stats = PlayStats()
         self._player.open(SAMPLE_RATE, 1)
-        self._open_now = True
-        self.device = self._player.stats.devices[-1]
+        self.device = self._player.device
 
     def write(self, block: np.ndarray) -> None:
         """Blocks while the device is full, unless the request's stop is set."""
         self._player.write(block.reshape(-1, 1))
-        self.device = self._player.stats.devices[-1]
+        self.device = self._player.device or self.device  # it follows a new default
 
     def stats(self) -> PlayStats:
         return self._player.stats
 
     def close(self, drain: bool) -> None:
-        self._open_now = False
         if drain:
             self._player.drain()  # waits until everything written was heard
         else:

@@ -1,0 +1,150 @@
+"""kk-speakd speaking: a real daemon, real FIFO, real model, a real PulseAudio
+server with null sinks whose monitors are recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from conftest import command
+from daemon_rig import SpeakDaemon
+from pulse_rig import RATE, locate
+from pulse_rig import pulse as _pulse_fixture  # noqa: F401 - pytest finds it by its name
+
+STOP_LIMIT = 0.100  # seconds from the write to the sound being cut
+LONG = ("This sentence is long on purpose, so that the daemon is still speaking it "
+        "when the test sends the next command. It goes on for a while longer, "
+        "and then some more, until it is cut off.")
+SETTLE = 2.5  # seconds into playback: past a stream's start-up, where a sink may stall
+THREE = ["Tests passed.", "Deploy finished.", "Coffee is ready."]
+
+
+@pytest.fixture(scope="module")
+def speakd(pulse, tmp_path_factory):
+    daemon = SpeakDaemon(tmp_path_factory.mktemp("speakd") / "run", env=pulse.env)
+    daemon.wait_ready()
+    yield daemon
+    assert daemon.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """What kk-synth makes of a text, with the daemon's voice and speed."""
+    made: dict[str, np.ndarray] = {}
+
+    def synthesize(text: str) -> np.ndarray:
+        if text not in made:
+            result = subprocess.run([command("kk-synth"), "--raw", "-t", text], check=True,
+                                    capture_output=True, timeout=300)
+            made[text] = np.frombuffer(result.stdout, np.float32)
+        return made[text]
+
+    return synthesize
+
+
+def test_back_to_back_requests_are_all_spoken_in_order_none_cut_off(speakd, pulse, reference):
+    with pulse.record("one") as capture:
+        speakd.write(*(json.dumps({"text": t, "id": f"b{i}"}) for i, t in enumerate(THREE)))
+        records = [speakd.request(f"b{i}") for i in range(3)]
+    assert [r["outcome"] for r in records] == ["spoken"] * 3
+    assert [r["audio_end"] for r in records] == sorted(r["audio_end"] for r in records)
+    audio = capture.samples()
+    offsets = []
+    for text, record in zip(THREE, records, strict=True):
+        expected = reference(text)
+        assert record["audio_s"] == pytest.approx(len(expected) / RATE, abs=0.002)
+        offset, score = locate(audio, expected)
+        assert score > 0.9, f"{text!r} not heard whole (correlation {score:.2f})"
+        offsets.append(offset)
+    assert offsets == sorted(offsets), "in the order written"
+    for record in records:
+        assert record["underruns"] == 0 and record["device"]
+        print(f"{record['id']}: ttfa {record['ttfa_ms']} ms, queue wait "
+              f"{record['queue_wait_ms']} ms, rtf {record['rtf']}")
+
+
+@pytest.mark.parametrize("how", ["interrupt", "stop"])
+def test_interrupt_and_stop_take_effect_within_100_ms(speakd, pulse, how):
+    speakd.write(json.dumps({"text": LONG, "id": f"long-{how}"}),
+                 json.dumps({"text": "Queued behind it.", "id": f"next-{how}"}))
+    speakd.wait_status("sounding", f"long-{how}")
+    time.sleep(SETTLE)
+    if how == "interrupt":
+        written = speakd.write(json.dumps({"text": "Build broke.", "id": "urgent",
+                                           "priority": "interrupt"}))
+    else:
+        written = speakd.write("stop")
+    cut = speakd.request(f"long-{how}")
+    assert cut["outcome"] == "stopped"
+    assert cut["reason"] == ("interrupted by urgent" if how == "interrupt" else "stop")
+    delay = cut["audio_end"] - written
+    print(f"{how}: sound cut {delay * 1000:.0f} ms after the write "
+          f"(stop asked -> cut {cut['stop_ms']} ms)")
+    assert 0 < delay < STOP_LIMIT
+    following = speakd.request(f"next-{how}")
+    if how == "interrupt":
+        assert following["outcome"] == "cancelled", "the queue is dropped"
+        spoken = speakd.request("urgent")
+        assert spoken["outcome"] == "spoken"
+        print(f"interrupt: its own ttfa {spoken['ttfa_ms']} ms")
+    else:
+        assert following["outcome"] == "spoken", "stop leaves the queue alone"
+
+
+def test_bad_lines_are_logged_and_the_daemon_keeps_serving(speakd):
+    speakd.write('{"text": "unterminated', json.dumps({"text": "hello", "voice": "xx_nobody",
+                                                       "id": "bad-voice"}))
+    speakd.write(b"x" * 100_000)
+    speakd.write(json.dumps({"text": "Still here.", "id": "after"}))
+    assert speakd.request("after", timeout=120)["outcome"] == "spoken"
+    rejected = [r for r in speakd.requests() if r["outcome"] == "rejected"]
+    reasons = [r["reason"] for r in rejected]
+    assert any(r.startswith("invalid JSON") for r in reasons), reasons
+    assert speakd.request("bad-voice")["reason"].startswith("unknown voice 'xx_nobody'")
+    assert any("line longer than the limit (100000 bytes)" in r for r in reasons), reasons
+    assert speakd.proc.poll() is None
+
+
+def test_pause_and_resume_lose_nothing(speakd, reference):
+    text = "Pause me in the middle, then go on to the end."
+    speakd.write(json.dumps({"text": text, "id": "paused"}))
+    speakd.wait_status("sounding", "paused")
+    speakd.write("pause")
+    time.sleep(1.0)
+    status = json.loads((speakd.fifo.parent / "status.json").read_text())
+    assert status["state"] == "paused"
+    speakd.write("resume")
+    record = speakd.request("paused")
+    assert record["outcome"] == "spoken"
+    assert record["audio_s"] == pytest.approx(len(reference(text)) / RATE, abs=0.002)
+
+
+def test_a_new_default_sink_is_used_from_the_next_request(speakd, pulse, reference):
+    texts = {"s1": "On the first sink.", "s2": "On the second sink, a little longer."}
+    with pulse.record("one") as on_one, pulse.record("two") as on_two:
+        speakd.write(json.dumps({"text": texts["s1"], "id": "s1"}))
+        first = speakd.request("s1")
+        pulse.set_default("two")
+        speakd.write(json.dumps({"text": texts["s2"], "id": "s2"}))
+        second = speakd.request("s2")
+    pulse.set_default("one")
+    assert first["outcome"] == second["outcome"] == "spoken"
+    scores = {(sink, rid): locate(capture.samples(), reference(text))[1]
+              for sink, capture in (("one", on_one), ("two", on_two))
+              for rid, text in texts.items()}
+    print(f"correlations {scores}; devices {first['device']!r}, {second['device']!r}")
+    assert scores["one", "s1"] > 0.9 and scores["two", "s2"] > 0.9, scores
+    assert scores["one", "s2"] < 0.5 and scores["two", "s1"] < 0.5, scores
+
+
+def test_kk_say_end_to_end(speakd):
+    env = {**os.environ, "KOKORO_PIPE_FIFO": str(speakd.fifo)}
+    result = subprocess.run([command("kk-say"), "--id", "said", "Said", "and", "done."],
+                            check=False, capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    record = speakd.request("said")
+    assert record["outcome"] == "spoken" and record["chars"] == len("Said and done.")
