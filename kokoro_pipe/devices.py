@@ -125,20 +125,31 @@ class PortAudioOutput:
         except (sd.PortAudioError, ValueError) as e:
             raise UnavailableError(f"{NO_DEVICE} (cannot open {device.name!r}: {e})") from None
         _open_streams += 1
+        self._error = sd.PortAudioError
         self.name = device.name
         self.rate = rate
         self.latency = float(self._stream.latency)
-        self._started_at: float | None = None
+        self._started = False
         self._frames = 0
 
     def start(self) -> None:
-        self._stream.start()
-        self._started_at = time.monotonic()
+        with self._failing("start"):
+            self._stream.start()
+        self._started = True
 
     def write(self, block: np.ndarray) -> bool:
         """Queue `block`; return True if the device ran dry since the last write."""
         self._frames += len(block)
-        return bool(self._stream.write(block))
+        with self._failing("write to"):
+            return bool(self._stream.write(block))
+
+    @contextlib.contextmanager
+    def _failing(self, action: str):
+        """A device gone mid-stream (server stopped, device unplugged): one line, 69."""
+        try:
+            yield
+        except self._error as e:
+            raise UnavailableError(f"cannot {action} audio output {self.name!r}: {e}") from None
 
     def room(self) -> int:
         """Frames write() takes now without blocking: lets a caller that must
@@ -148,16 +159,13 @@ class PortAudioOutput:
     def drain(self) -> None:
         """Wait until everything written has played. PortAudio's own stop drops
         the last ~40 ms on PulseAudio, so wait out what is still queued first."""
-        if self._started_at is None:
-            return
-        played = time.monotonic() - self._started_at
-        queued = min(self.latency, max(0.0, self._frames / self.rate - played))
-        time.sleep(queued + DRAIN_MARGIN)
+        if self._started:  # at most a buffer's worth is queued, or all if less was written
+            time.sleep(min(self.latency, self._frames / self.rate) + DRAIN_MARGIN)
 
     def abort(self) -> None:
         """Drop whatever is queued, now."""
-        if self._started_at is not None:
-            self._stream.abort()
+        if self._started:
+            self._stream.abort(ignore_errors=True)
 
     def close(self) -> None:
         global _open_streams, _list_is_fresh

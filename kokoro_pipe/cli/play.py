@@ -39,6 +39,7 @@ system default output when it changes, unless --device is given.""")
 @click.option("--stats", is_flag=True, help="Print one JSON line of statistics on stderr at exit.")
 def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_ms, stats) -> int:
     exit_on_sigterm()
+    _quiet_c_stderr()
     if list_devices:
         _list_devices()
         return 0
@@ -74,6 +75,21 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_m
     finally:
         wrap_up()
     return 0
+
+
+def _quiet_c_stderr() -> None:
+    """PortAudio and ALSA print diagnostics to fd 2 from C ("Expression ... failed").
+    kk-play reports every failure itself in one line, so fd 2 goes to /dev/null
+    and Python's stderr keeps the real one (KOKORO_PIPE_DEBUG=1: leave both)."""
+    if os.environ.get("KOKORO_PIPE_DEBUG"):
+        return
+    sys.stderr.flush()
+    real = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = open(  # noqa: SIM115 - the process's stderr from now on
+        real, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
 
 
 def _list_devices() -> None:
