@@ -19,7 +19,7 @@ from kokoro_pipe.cli.common import run
 from kokoro_pipe.daemon import Daemon
 from kokoro_pipe.daemon_log import EventLog, StatusFile, read_status
 from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
-from kokoro_pipe.errors import EXIT_UNAVAILABLE, UnavailableError
+from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
 from kokoro_pipe.fifo import (
     ATOMIC_BYTES,
     Place,
@@ -100,7 +100,9 @@ def serve(place: Place, paths, voice, speed, lang, queue_size) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())
     daemon.start()
-    threading.Thread(target=_read, args=(fd, daemon), name="kk-fifo", daemon=True).start()
+    reader_failed: list[str] = []
+    threading.Thread(target=_read, args=(fd, daemon, stopping, reader_failed, log),
+                     name="kk-fifo", daemon=True).start()
     log("ready", pid=os.getpid(), fifo=str(place.fifo), voice=voice, queue_size=queue_size,
         load_s=round(loaded - began, 2), warmup_s=round(time.monotonic() - loaded, 2))
     _notify_systemd("READY=1")
@@ -111,12 +113,21 @@ def serve(place: Place, paths, voice, speed, lang, queue_size) -> int:
     daemon.shutdown()
     status.remove()
     os.close(lock)
+    if reader_failed:  # exit non-zero so that launchd or systemd restart us
+        raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
     return 0  # a requested stop is a success: launchd and systemd do not restart it
 
 
-def _read(fd: int, daemon: Daemon) -> None:
-    for line in read_lines(fd):
-        daemon.submit(line, time.monotonic())
+def _read(fd: int, daemon: Daemon, stopping: threading.Event, failed: list[str],
+          log: EventLog) -> None:
+    try:
+        for line in read_lines(fd):
+            daemon.submit(line, time.monotonic())
+        failed.append("end of file")  # cannot happen while we hold it open read-write
+    except Exception as e:  # noqa: BLE001 - a deaf daemon must not linger
+        failed.append(f"{type(e).__name__}: {e}")
+    log("error", reason=f"FIFO reader stopped: {failed[0]}")
+    stopping.set()
 
 
 def _systemd_fifo(place: Place) -> int | None:
