@@ -1,19 +1,21 @@
 """A write-based audio player: it plays what it is given, intact, without clicks.
 
-One thread drives it (kk-play's main thread, or kk-speakd's player thread):
+One thread drives it (kk-play's main thread, or kk-speakd's audio thread):
 
-    player.open(rate, channels)   # an utterance's format; opens the device
-    player.write(samples)         # blocks while the device is busy
+    player.open(rate, channels)   # the format of what follows; opens the device
+    player.write(samples)         # blocks while the device is busy; -> underruns
     player.finish()               # the utterance ended; the stream stays open
+    player.keep_alive(ready)      # silence until ready() or idle_close, then drain
     player.drain()                # finish, wait until all is heard, close the device
     player.abort()                # stop now, dropping what is queued
     player.play_events(events)    # all of the above from a framed event stream
 
-Every sample written reaches the device: silence is pre-rolled after each
-start (a fresh PulseAudio stream loses its first 9-35 ms) and drain() waits
-out the device latency before closing. The device starts once
-`prebuffer` seconds are queued or the utterance ends, so a slow producer does
-not underrun at once. Utterance starts and ends, and every switch to a new
+Every sample written reaches the device: silence goes first after each start
+(a fresh PulseAudio stream can lose its first milliseconds) and last before
+closing (a last short write can stay in the client), and drain() waits out
+the device latency before closing. The device starts once `prebuffer`
+seconds are queued or the utterance ends, so a slow producer does not
+underrun at once. Utterance starts and ends, and every switch to a new
 stream, get a short fade, so nothing clicks. Between blocks the player checks
 the system default output and, when it changed, moves to it: the old stream
 fades out and drains, the new one fades in, and no sample is lost or repeated.
@@ -96,6 +98,7 @@ class Player:
         self._out: Output | None = None
         self._started = False
         self._default_at_open: str | None = None
+        self._device_name: str | None = None
         self._pending: list[np.ndarray] = []  # audio held until the device starts
         self._tail = np.zeros((0, 1), np.float32)  # the last frames, held for the end fade
         self._in_utterance = False
@@ -110,8 +113,8 @@ class Player:
             if self._out is None:
                 self._open_device()
             return
-        if self._out is not None:
-            self.stats.reopens += 1
+        if self._format is not None:
+            self.stats.reopens += self._out is not None
             self.drain()
         self._format = (rate, channels)
         self._open_device()
@@ -123,7 +126,7 @@ class Player:
     @property
     def device(self) -> str | None:
         """The open device's name, with the default output it stands for."""
-        return self.stats.devices[-1] if self._out is not None else None
+        return self._device_name if self._out is not None else None
 
     def write(self, samples: np.ndarray) -> int:
         """Play float32 samples of shape (frames, channels); blocks while the
@@ -300,6 +303,7 @@ class Player:
             self._default_at_open = self.watch.current()
             if self._default_at_open is not None:
                 name = f"{name} ({self._default_at_open})"
+        self._device_name = name
         if not self.stats.devices or self.stats.devices[-1] != name:
             self.stats.devices.append(name)
 

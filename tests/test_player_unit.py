@@ -25,7 +25,7 @@ from kokoro_pipe.framing import (
     encode_end,
     encode_header,
 )
-from kokoro_pipe.player import Player, fade_in, fade_out
+from kokoro_pipe.player import Player, PlayStats, fade_in, fade_out
 
 RATE = 1000  # small numbers: a 25-frame block, a 2-frame fade, 50 frames of pre-roll
 BLOCK, FADE, PREROLL, PREBUFFER = 25, 2, 50, 100
@@ -241,6 +241,30 @@ def test_a_new_format_drains_and_reopens():
     assert [(o.rate, o.channels) for o in devices.opened] == [(RATE, 1), (2 * RATE, 2)]
     assert devices.calls("out0")[-2:] == ["drain", "close"]
     assert p.stats.reopens == 1 and p.stats.samples == 600
+
+
+def test_a_new_format_mid_utterance_ends_the_old_one_first():
+    devices = FakeDevices()
+    p = player(devices)
+    p.open(RATE, 1)
+    p.write(signal(1))  # held back whole, for the end fade
+    p.open(RATE, 2)
+    p.write(signal(300, 2))
+    p.drain()
+    old, new = (np.concatenate(out.writes) for out in devices.opened)
+    assert np.count_nonzero(old) == 1 and old.shape[1] == 1
+    new = new[np.any(new != 0, axis=1)]
+    np.testing.assert_array_equal(new, faded(signal(300, 2)))
+
+
+def test_the_device_name_survives_new_stats():
+    devices = FakeDevices()
+    p = player(devices, FakeWatch("A"))
+    p.open(RATE, 1)
+    p.stats = PlayStats()  # kk-speakd: one PlayStats per request
+    assert p.is_open and p.device == "out0 (A)"
+    p.drain()
+    assert not p.is_open and p.device is None
 
 
 def test_between_utterances_silence_flows_until_input_comes():
