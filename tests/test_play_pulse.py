@@ -81,12 +81,16 @@ def test_lists_the_rig_sinks_and_marks_the_default(rig):
     assert [row[1] for row in rows if row[-1] == "default"] == ["default"]
 
 
-def test_a_tone_file_is_heard_whole(rig, tmp_path):
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_a_tone_in_a_wav_file_is_heard_whole(rig, tmp_path, how):
     tone = chirp(1.5)
     path = tmp_path / "tone.wav"
     soundfile.write(path, tone, RATE, subtype="FLOAT")
     with rig.record("one") as capture:
-        status, errors, stats = play(rig, str(path))
+        if how == "file":
+            status, errors, stats = play(rig, str(path))
+        else:
+            status, errors, stats = play(rig, stdin=path.read_bytes())
     assert (status, errors) == (0, [])
     assert_heard_whole(capture.samples(), tone)
     assert np.count_nonzero(capture.samples()) == np.count_nonzero(tone), "nothing else"
@@ -177,8 +181,11 @@ def test_a_new_default_sink_takes_the_rest_of_the_stream(rig):
 
 
 def _feed(process: subprocess.Popen, data: bytes) -> None:
-    process.stdin.write(data)
-    process.stdin.close()
+    try:
+        process.stdin.write(data)
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # stopped before the end: what the signal tests do
 
 
 def _wait_for_sound(capture, seconds: float, timeout: float = 30) -> None:
