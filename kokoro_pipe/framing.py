@@ -141,7 +141,8 @@ def read_stream(f: BinaryIO) -> Iterator[Event]:
         offset += 4 + length
 
 
-def _read_exact(f: BinaryIO, n: int, offset: int, at_boundary: bool = False) -> bytes | None:
+def read_upto(f: BinaryIO, n: int) -> bytes:
+    """n bytes from f, fewer only where the input ends (a pipe gives what it has)."""
     chunks, got = [], 0
     while got < n:
         chunk = f.read(n - got)
@@ -149,11 +150,16 @@ def _read_exact(f: BinaryIO, n: int, offset: int, at_boundary: bool = False) -> 
             break
         chunks.append(chunk)
         got += len(chunk)
-    if got == n:
-        return b"".join(chunks)
-    if got == 0 and at_boundary:
+    return b"".join(chunks)
+
+
+def _read_exact(f: BinaryIO, n: int, offset: int, at_boundary: bool = False) -> bytes | None:
+    data = read_upto(f, n)
+    if len(data) == n:
+        return data
+    if not data and at_boundary:
         return None
-    raise TruncatedStreamError(f"stream truncated at byte {offset + got}")
+    raise TruncatedStreamError(f"stream truncated at byte {offset + len(data)}")
 
 
 def _parse_header(data: bytes, offset: int) -> Header:
