@@ -20,7 +20,16 @@ from typing import BinaryIO
 import numpy as np
 
 from kokoro_pipe.errors import InputError, NoInputError
-from kokoro_pipe.framing import MAGIC, Audio, End, Event, Header, TruncatedStreamError, read_stream
+from kokoro_pipe.framing import (
+    MAGIC,
+    Audio,
+    End,
+    Event,
+    Header,
+    TruncatedStreamError,
+    read_stream,
+    read_upto,
+)
 
 BLOCK = 0.05  # seconds of WAV or raw input per Audio event
 READ_AHEAD = 32  # events queued ahead of the player
@@ -87,7 +96,7 @@ def input_events(source: TimedReader, raw: RawFormat | None = None) -> Iterator[
     if raw is not None:
         yield from raw_events(source, raw)
         return
-    head = _read_upto(source, len(MAGIC))
+    head = read_upto(source, len(MAGIC))
     if not head:
         return  # empty input: an empty stream
     if head == MAGIC:
@@ -101,7 +110,7 @@ def raw_events(f, raw: RawFormat) -> Iterator[Event]:
     block = max(1, round(BLOCK * raw.rate)) * frame_bytes
     yield Header(raw.rate, raw.channels)
     while True:
-        data = _read_upto(f, block)
+        data = read_upto(f, block)
         whole = len(data) - len(data) % frame_bytes
         if whole:
             yield Audio(np.frombuffer(data[:whole], "<f4").reshape(-1, raw.channels))
@@ -147,18 +156,6 @@ def _pump(f, fd: int) -> None:
         pass  # the reader closed its end (a bad file): nothing left to do
     finally:
         os.close(fd)
-
-
-def _read_upto(f, n: int) -> bytes:
-    """n bytes, fewer only at the end of the input."""
-    chunks, got = [], 0
-    while got < n:
-        chunk = f.read(n - got)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 class ReadAhead:

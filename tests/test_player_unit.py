@@ -98,6 +98,14 @@ def player(devices, watch=None, **kw) -> Player:
     return Player(devices, watch, **{**options, **kw})
 
 
+def opened(watch=None, underruns=(), **kw) -> tuple[FakeDevices, Player]:
+    """A player on fake devices, opened for mono at RATE."""
+    devices = FakeDevices(underruns)
+    p = player(devices, watch, **kw)
+    p.open(RATE, 1)
+    return devices, p
+
+
 def signal(n: int, channels: int = 1) -> np.ndarray:
     """Audio without a zero sample, so silence and audio are told apart."""
     ramp = np.linspace(0.2, 0.9, n, dtype=np.float32)
@@ -135,9 +143,7 @@ def test_fades_are_short_smooth_ramps():
 
 
 def test_the_device_starts_with_silence_once_the_prebuffer_is_full():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(60))  # 58 emitted (2 held for the end fade): below the prebuffer
     assert devices.calls("out0") == ["open"]
     p.write(signal(60))
@@ -148,9 +154,7 @@ def test_the_device_starts_with_silence_once_the_prebuffer_is_full():
 
 
 def test_an_utterance_shorter_than_the_prebuffer_starts_when_it_ends():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(30))
     assert "start" not in devices.calls("out0")
     p.finish()
@@ -159,9 +163,7 @@ def test_an_utterance_shorter_than_the_prebuffer_starts_when_it_ends():
 
 
 def test_drain_pushes_silence_then_waits_then_closes():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(200))
     p.drain()
     calls = devices.calls("out0")
@@ -172,9 +174,7 @@ def test_drain_pushes_silence_then_waits_then_closes():
 
 
 def test_abort_drops_everything_without_waiting():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(300))
     p.abort()
     assert devices.calls("out0")[-2:] == ["abort", "close"]
@@ -184,18 +184,15 @@ def test_abort_drops_everything_without_waiting():
 
 
 def test_underruns_are_counted_from_the_writes_of_audio():
-    devices = FakeDevices(underruns={1, 3, 4})  # write 0 and 1 are the pre-roll
-    p = player(devices)
-    p.open(RATE, 1)
+    _, p = opened(underruns={1, 3, 4})  # write 0 and 1 are the pre-roll
     assert p.write(signal(400)) == 2
     p.drain()
     assert p.stats.underruns == 2
 
 
 def test_a_new_default_output_takes_the_rest_without_loss_or_repeat():
-    devices, watch = FakeDevices(), FakeWatch("A")
-    p = player(devices, watch)
-    p.open(RATE, 1)
+    watch = FakeWatch("A")
+    devices, p = opened(watch)
     x = signal(1000)
     p.write(x[:400])
     watch.default = "B"
@@ -218,9 +215,8 @@ def test_a_new_default_output_takes_the_rest_without_loss_or_repeat():
 
 
 def test_without_a_watch_the_device_is_kept():
-    devices, watch = FakeDevices(), FakeWatch("A")
-    p = player(devices)
-    p.open(RATE, 1)
+    watch = FakeWatch("A")
+    devices, p = opened()  # no watch given
     p.write(signal(300))
     watch.default = "B"
     p.write(signal(300))
@@ -229,9 +225,7 @@ def test_without_a_watch_the_device_is_kept():
 
 
 def test_a_new_format_drains_and_reopens():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(300))
     p.open(RATE, 1)  # the same again: nothing happens
     assert len(devices.opened) == 1
@@ -244,9 +238,7 @@ def test_a_new_format_drains_and_reopens():
 
 
 def test_a_new_format_mid_utterance_ends_the_old_one_first():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(1))  # held back whole, for the end fade
     p.open(RATE, 2)
     p.write(signal(300, 2))
@@ -258,9 +250,7 @@ def test_a_new_format_mid_utterance_ends_the_old_one_first():
 
 
 def test_the_device_name_survives_new_stats():
-    devices = FakeDevices()
-    p = player(devices, FakeWatch("A"))
-    p.open(RATE, 1)
+    _, p = opened(FakeWatch("A"))
     p.stats = PlayStats()  # kk-speakd: one PlayStats per request
     assert p.is_open and p.device == "out0 (A)"
     p.drain()
@@ -268,9 +258,7 @@ def test_the_device_name_survives_new_stats():
 
 
 def test_between_utterances_silence_flows_until_input_comes():
-    devices = FakeDevices()
-    p = player(devices)
-    p.open(RATE, 1)
+    devices, p = opened()
     p.write(signal(300))
     p.finish()
     answers = iter([False, False, False, True])
@@ -282,9 +270,7 @@ def test_between_utterances_silence_flows_until_input_comes():
 
 
 def test_an_idle_device_is_closed():
-    devices = FakeDevices()
-    p = player(devices, idle_close=0.1)
-    p.open(RATE, 1)
+    devices, p = opened(idle_close=0.1)
     p.write(signal(300))
     p.finish()
     p.keep_alive(lambda: False)
@@ -333,9 +319,7 @@ def test_an_interrupt_aborts_at_once():
 
 
 def test_bad_sample_values_are_made_safe():
-    devices = FakeDevices()
-    p = player(devices, fade=0.0)  # a one-frame fade: the values stay visible
-    p.open(RATE, 1)
+    devices, p = opened(fade=0.0)  # a one-frame fade: the values stay visible
     x = np.full((200, 1), 0.5, np.float32)
     x[50:53, 0] = [np.nan, 7.0, -np.inf]
     p.write(x)
