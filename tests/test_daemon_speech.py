@@ -13,7 +13,6 @@ import pytest
 from conftest import command
 from daemon_rig import SpeakDaemon
 from pulse_rig import RATE, locate
-from pulse_rig import pulse as _pulse_fixture  # noqa: F401 - pytest finds it by its name
 
 STOP_LIMIT = 0.100  # seconds from the write to the sound being cut
 LONG = ("This sentence is long on purpose, so that the daemon is still speaking it "
