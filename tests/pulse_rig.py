@@ -159,8 +159,8 @@ def locate(capture: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
     window = capture[offset : offset + len(reference)]
     if len(window) < len(reference):
         return offset, 0.0
-    score = np.dot(window, reference) / (np.linalg.norm(window) * np.linalg.norm(reference))
-    return offset, float(score)
+    norms = np.linalg.norm(window) * np.linalg.norm(reference)
+    return offset, float(np.dot(window, reference) / norms) if norms else 0.0
 
 
 @pytest.fixture(scope="session")
@@ -175,8 +175,8 @@ def pulse(tmp_path_factory) -> PulseRig:
         pytest.fail(f"the PulseAudio test rig needs {', '.join(missing)}: "
                     "run `make install-test` (scripts/install-system-deps --test)")
     rig = PulseRig(tmp_path_factory.mktemp("pulse"))
-    rig.start()
     try:
+        rig.start()
         yield rig
     finally:
         rig.stop()

@@ -61,7 +61,9 @@ def framed(*utterances: np.ndarray, rate: int = RATE) -> bytes:
 
 
 def assert_heard_whole(capture: np.ndarray, utterance: np.ndarray) -> int:
-    """The utterance is in the capture, every sample, first to last; returns where."""
+    """The utterance is in the capture, every sample, first to last, as the
+    player means it (2 ms fades at its ends): so no zero run, no sample lost
+    or repeated. Returns where it starts."""
     expected = with_fades(utterance)
     offset, score = locate(capture, expected)
     assert score > 0.999, f"correlation {score:.5f}"
