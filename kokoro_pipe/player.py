@@ -34,9 +34,9 @@ from kokoro_pipe.devices import DefaultOutputWatch
 from kokoro_pipe.framing import Audio, End, Event, Header
 
 BLOCK = 0.025  # seconds per write: a signal (SIGINT) is handled within one block
-PREROLL = 0.05
-FADE = 0.002
-PREBUFFER = 0.2
+PREROLL = 0.05  # seconds of silence after each start and before each close
+FADE = 0.002  # seconds of fade at utterance ends and at a switch of device
+PREBUFFER = 0.2  # seconds of audio queued before the device starts
 IDLE_CLOSE = 1.0  # seconds of silence kept flowing between utterances before closing
 
 
