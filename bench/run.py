@@ -1,53 +1,110 @@
 """kokoro-pipe benchmarks: one command, a table on stdout, JSON to a file.
 
-    python bench/run.py                 # all sections that apply, 3 runs each
-    python bench/run.py --only a --repeat 5 --json bench/results.json
+    python bench/run.py                       # (a) to (d), 3 runs / 20 requests each
+    python bench/run.py --only b --repeat 5
+    python bench/run.py --long                # also (e): ten minutes of continuous speech
 
 Figures are ratios of things measured side by side in the same run: these
-machines are noisy, absolute seconds are not comparable across runs.
+machines are noisy, absolute seconds are not comparable across runs. Audio goes
+to the PulseAudio null sinks of the test rig (tests/pulse_rig.py), started here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-import throughput
-from conftest import command
+import latency  # noqa: E402
+import long_read  # noqa: E402
+import throughput  # noqa: E402
+from conftest import command  # noqa: E402
+from pulse_rig import PulseRig  # noqa: E402
 
 
 @click.command()
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
-@click.option("--only", multiple=True, type=click.Choice(["a"]), help="Sections to run.")
+@click.option("--requests", default=20, show_default=True, help="Daemon requests per kind.")
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c"]),
+              help="Sections to run (c includes d).")
+@click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              default="bench/results.json", show_default=True)
-def main(repeat: int, only: tuple[str, ...], json_path: str) -> None:
-    results = {"machine": _machine()}
-    if not only or "a" in only:
-        results["a_throughput"] = a = throughput.run(repeat, command("kk-synth"))
-        print(f"(a) {a['chars']}-character article, af_heart, median of {repeat}")
-        print(f"    {'':10} {'wall s':>7} {'synth s':>8} {'audio s':>8} {'RTF':>6} "
-              f"{'peak RSS MiB':>13}")
-        for name in ("bare", "kk-synth"):
-            r = a[name]
-            print(f"    {name:10} {r['wall']:7.2f} {r['synth']:8.2f} {r['audio']:8.2f} "
-                  f"{r['rtf']:6.3f} {r['rss_mib']:13.0f}")
-        print(f"    kk-synth / bare: wall {a['ratio_wall']:.3f}, synthesis {a['ratio_synth']:.3f}")
+              default=str(HERE / "results.json"), show_default=True)
+def main(repeat: int, requests: int, only: tuple[str, ...], long_: bool, json_path: str):
+    results: dict = {"machine": _machine()}
+    wanted = set(only) or {"a", "b", "c"}
+    if "a" in wanted:
+        results["a"] = a = throughput.run(repeat, command("kk-synth"))
+        _print_a(a, repeat)
+    with tempfile.TemporaryDirectory(prefix="kk-bench-") as tmp:
+        rig = PulseRig(Path(tmp) / "pulse")
+        (Path(tmp) / "pulse").mkdir()
+        rig.start()
+        try:
+            if "b" in wanted:
+                results["b"] = b = latency.cold_pipeline(rig.env, repeat)
+                _print_b(b, repeat)
+            if "c" in wanted:
+                results["c"] = c = latency.warm_daemon(rig.env, Path(tmp) / "daemon", requests)
+                _print_c(c)
+            if long_:
+                results["e"] = e = long_read.run(rig.env)
+                _print_e(e)
+        finally:
+            rig.stop()
     Path(json_path).write_text(json.dumps(results, indent=1))
     print(f"written {json_path}")
 
 
-def _machine() -> dict:
-    import os
+def _print_a(a: dict, repeat: int) -> None:
+    print(f"(a) {a['chars']}-character article, af_heart, median of {repeat}")
+    print(f"    {'':10} {'wall s':>7} {'synth s':>8} {'audio s':>8} {'RTF':>6} "
+          f"{'peak RSS MiB':>13}")
+    for name in ("bare", "kk-synth"):
+        r = a[name]
+        print(f"    {name:10} {r['wall']:7.2f} {r['synth']:8.2f} {r['audio']:8.2f} "
+              f"{r['rtf']:6.3f} {r['rss_mib']:13.0f}")
+    print(f"    kk-synth / bare: wall {a['ratio_wall']:.3f}, synthesis {a['ratio_synth']:.3f}")
 
+
+def _print_b(b: dict, repeat: int) -> None:
+    print(f"(b) cold pipeline, time to first audio on the device, median of {repeat}")
+    print(f"    floor = model load {b['floor_load']:.2f} s + first chunk "
+          f"{b['floor_first_chunk']:.2f} s = {b['floor_load_plus_first_chunk']:.2f} s")
+    for name, r in b.items():
+        if isinstance(r, dict):
+            print(f"    {name:40} {r['ttfa']:6.2f} s  = {r['ratio_to_floor']:.2f} x floor")
+
+
+def _print_c(c: dict) -> None:
+    print("(c, d) warm kk-speakd, request read -> first sample written (ms)")
+    for name in ("sentence", "paragraph", "cache_hit"):
+        r = c[name]
+        print(f"    {name:10} p50 {r['p50']:6.0f}   p95 {r['p95']:6.0f}   (n={r['n']})")
+    rss = c["rss_mib"]
+    print(f"    RSS MiB: after ready {rss['after_ready']:.0f}, end {rss['end']:.0f}, "
+          f"max {rss['max']:.0f}; underruns {c['underruns']}")
+
+
+def _print_e(e: dict) -> None:
+    print(f"(e) {e['audio_seconds']:.0f} s of speech through kk-synth | kk-play in "
+          f"{e['seconds']:.0f} s: underruns {e['underruns']}")
+    for name, t in e["rss_mib"].items():
+        print(f"    {name:9} RSS MiB first {t['first']}, max {t['max']}, last {t['last']}, "
+              f"growth over the second half {t['second_half_growth']}")
+
+
+def _machine() -> dict:
     return {"platform": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
             "python": platform.python_version()}
 
 

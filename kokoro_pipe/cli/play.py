@@ -106,6 +106,9 @@ def _print_stats(s: PlayStats, first_byte_at: float | None) -> None:
         "samples_played": s.samples,
         "underruns": s.underruns,
         "first_input_to_write_ms": wait,
+        # CLOCK_MONOTONIC is shared by all processes: a benchmark can compare it
+        # with when it started a pipeline.
+        "first_write_monotonic": s.first_write,
         "devices": s.devices,
         "opens": s.opens,
         "reopens": s.reopens,
