@@ -45,8 +45,8 @@ def main(repeat: int, requests: int, only: tuple[str, ...], long_: bool, json_pa
         results["a"] = a = throughput.run(repeat, command("kk-synth"))
         _print_a(a, repeat)
     with tempfile.TemporaryDirectory(prefix="kk-bench-") as tmp:
-        rig = PulseRig(Path(tmp) / "pulse")
         (Path(tmp) / "pulse").mkdir()
+        rig = PulseRig(Path(tmp) / "pulse")
         rig.start()
         try:
             if "b" in wanted:

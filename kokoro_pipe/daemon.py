@@ -11,6 +11,7 @@ else by the audio thread.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -82,6 +83,7 @@ class _Failed:
 
 
 _END = object()
+_PREPARE = object()  # a job's synthesis began: an idle audio thread opens the device
 
 
 class Daemon:
@@ -187,6 +189,11 @@ class Daemon:
             self._synthesize(job)
 
     def _synthesize(self, job: Job) -> bool:
+        # Only when the audio thread waits idle (the slot is free): opening the
+        # device then overlaps the first chunk's synthesis. A busy one opens
+        # the device itself later, and the slot stays free for audio.
+        with contextlib.suppress(queue.Full):
+            self._handoff.put_nowait((job, _PREPARE))
         try:
             chunks = self.chunk_source(job.request, job.stop)
             while True:
@@ -223,12 +230,24 @@ class Daemon:
                     continue
                 if job is None:
                     return
-                if item is _END or isinstance(item, _Failed):
+                if item is _PREPARE:
+                    self._prepare(job)
+                elif item is _END or isinstance(item, _Failed):
                     self._end(job, item)
                 elif not job.stop.is_set():
                     self._play(job, item)
         finally:
             self._release(drain=False)
+
+    def _prepare(self, job: Job) -> None:
+        with self._cond:
+            if self._paused or job.stop.is_set() or self.output.is_open():
+                return
+        try:
+            self.output.open(job.stop)
+            self._sounding = job
+        except Exception:  # noqa: BLE001 - _play opens again, and reports the failure
+            return
 
     def _play(self, job: Job, audio: np.ndarray) -> None:
         try:

@@ -15,11 +15,12 @@ import time
 
 import numpy as np
 
-from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe import SAMPLE_RATE, devices
 from kokoro_pipe.devices import default_output_watch, open_output
 from kokoro_pipe.player import Player, PlayStats
 
 LATENCY = 0.1  # seconds of device buffer: what a stop can still let through
+FRESH_FOR = 2.0  # seconds a device list rescanned at the end of a request is trusted
 ROOM_POLL = 0.005  # seconds between checks for room in the device buffer
 
 
@@ -64,6 +65,7 @@ class Speaker:
         self._stop = threading.Event()
         self._player = Player(self._open, self._watch)
         self.device: str | None = None  # kept after close, for the request's log
+        self._refreshed = float("-inf")
 
     def _open(self, rate: int, channels: int) -> _StoppableOutput:
         return _StoppableOutput(open_output(None, rate, channels, LATENCY), self._stop)
@@ -72,7 +74,11 @@ class Speaker:
         return self._player.is_open
 
     def open(self, stop: threading.Event) -> None:
-        """Open the default device (rescanning the device list) for one request."""
+        """Open the default device for one request. The device list was rescanned
+        when the last request closed it; after a pause longer than FRESH_FOR it is
+        rescanned again here, so a device plugged in meanwhile is seen."""
+        if time.monotonic() - self._refreshed > FRESH_FOR:
+            devices.refresh()
         self._stop = stop
         self._player.stats = PlayStats()
         self._player.open(SAMPLE_RATE, 1)
@@ -91,3 +97,6 @@ class Speaker:
             self._player.drain()  # waits until everything written was heard
         else:
             self._player.abort()
+        # Rescan now, while nothing plays, rather than on the next request's path.
+        devices.refresh()
+        self._refreshed = time.monotonic()

@@ -10,6 +10,7 @@ import numpy as np
 
 from kokoro_pipe.engine import Engine
 from kokoro_pipe.g2p import G2P, lang_for_voice
+from kokoro_pipe.phrase_cache import PhraseCache, model_identity
 from kokoro_pipe.request import Request
 from kokoro_pipe.synthesis import Synthesizer, Utterance
 
@@ -22,9 +23,13 @@ class Stopped(Exception):
 class SpeechSource:
     """Called from the synthesis thread only (the caches are not locked)."""
 
-    def __init__(self, engine: Engine, voice: str, speed: float, g2p: G2P):
-        """`g2p` is the default language's, already loaded."""
+    def __init__(self, engine: Engine, voice: str, speed: float, g2p: G2P,
+                 cache: PhraseCache | None = None):
+        """`g2p` is the default language's, already loaded. With a `cache`, short
+        texts spoken before are replayed from it, with no G2P and no model run."""
         self.engine, self.voice, self.speed, self.lang = engine, voice, speed, g2p.lang
+        self.cache = cache
+        self._model_id = model_identity(engine.files.model)
         self._styles: dict[str, np.ndarray] = {}
         self._g2ps: dict[str, G2P] = {g2p.lang: g2p}
 
@@ -49,8 +54,18 @@ class SpeechSource:
                 raise Stopped
             return g2p(text)
 
-        synthesizer = Synthesizer(self.engine, style, request.speed or self.speed, phonemize)
+        speed = request.speed or self.speed
+        key = self.cache and self.cache.key(request.text, style, speed, lang, self._model_id)
+        if key and (audio := self.cache.get(key)) is not None:
+            yield audio
+            return
+        synthesizer = Synthesizer(self.engine, style, speed, phonemize)
+        spoken = []
         try:
-            yield from synthesizer.chunks(Utterance(0, 0, request.text), stop)
+            for audio in synthesizer.chunks(Utterance(0, 0, request.text), stop):
+                spoken.append(audio)
+                yield audio
         except Stopped:
             return
+        if key and not stop.is_set():
+            self.cache.put(key, np.concatenate(spoken))

@@ -23,6 +23,7 @@ from kokoro_pipe.engine import SPEED_RANGE, Engine
 from kokoro_pipe.lines import Rejected
 from kokoro_pipe.text import (
     MODEL_MAX_PHONEMES,
+    PHONEME_MAX,
     TEXT_MAX,
     Pauses,
     has_speech,
@@ -132,7 +133,7 @@ class Synthesizer:
 
     def _pieces(self, part: ssml.Speech, is_phonemes: bool) -> Iterator:
         """Model-sized phoneme chunks of one speech part, each with its pause after."""
-        max_len = MODEL_MAX_PHONEMES if is_phonemes else TEXT_MAX
+        max_len = PHONEME_MAX if is_phonemes else TEXT_MAX
         for piece in split_chunks(part.text, max_len=max_len, is_text=not is_phonemes,
                                   pauses=self.pauses):
             phonemes = piece.text if is_phonemes else self._phonemize(piece.text)

@@ -20,7 +20,8 @@ class SpeakDaemon:
     def __init__(self, directory: Path, *args: str, env: dict | None = None):
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.fifo = directory / "speak.fifo"
-        self.env = {**os.environ, **(env or {})}
+        # A phrase cache of its own, so runs do not depend on what earlier ones spoke.
+        self.env = {**os.environ, "XDG_CACHE_HOME": str(directory / "cache"), **(env or {})}
         self.env.pop("KOKORO_PIPE_FIFO", None)
         self.events: list[dict] = []
         self.other_lines: list[str] = []  # anything on stderr that is not JSON

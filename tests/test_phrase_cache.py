@@ -45,3 +45,28 @@ def test_a_torn_entry_is_a_miss_and_is_removed(tmp_path):
     (tmp_path / f"{key}.f32").write_bytes(b"abc")
     assert cache.get(key) is None
     assert not (tmp_path / f"{key}.f32").exists()
+
+
+def test_the_daemons_source_replays_a_cached_phrase_without_the_model(tmp_path):
+    """SpeechSource: the first request synthesizes and fills the cache; the
+    same request again comes back from the cache, identical, with no model run."""
+    import threading
+
+    from kokoro_pipe import models
+    from kokoro_pipe.engine import Engine
+    from kokoro_pipe.g2p import G2P
+    from kokoro_pipe.request import Request
+    from kokoro_pipe.speech_source import SpeechSource
+
+    engine = Engine(models.resolve())
+    source = SpeechSource(engine, "af_heart", 1.0, G2P("en-us"), PhraseCache(tmp_path))
+    first = np.concatenate(list(source(Request("Build finished."), threading.Event())))
+    assert len(list(tmp_path.glob("*.f32"))) == 1
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model ran on a cache hit")
+
+    engine.synthesize = no_model
+    again = list(source(Request("Build finished."), threading.Event()))
+    assert len(again) == 1
+    np.testing.assert_array_equal(again[0], first)

@@ -32,6 +32,7 @@ from kokoro_pipe.fifo import (
     read_lines,
 )
 from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.phrase_cache import PhraseCache
 from kokoro_pipe.service import install_service
 from kokoro_pipe.speaker import Speaker
 from kokoro_pipe.speech_source import SpeechSource
@@ -61,9 +62,12 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
               help="Requests that may wait; more are refused (and logged).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file.")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False), help="Voices file.")
+@click.option("--cache-mb", type=click.IntRange(0, 100_000), default=64, show_default=True,
+              help="Phrase cache of short texts already spoken (0: none), in "
+                   "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model_path,
-        voices_path) -> int:
+        voices_path, cache_mb) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -76,10 +80,11 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
-    return serve(place, paths, voice, speed, lang, queue_size)
+    cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
+    return serve(place, paths, voice, speed, lang, queue_size, cache)
 
 
-def serve(place: Place, paths, voice, speed, lang, queue_size) -> int:
+def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None) -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -91,7 +96,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size) -> int:
         engine_loading = pool.submit(Engine, paths)
         g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
         engine = engine_loading.result()
-    source = SpeechSource(engine, voice, speed, g2p)
+    source = SpeechSource(engine, voice, speed, g2p, cache)
     loaded = time.monotonic()
     source.warm_up()
     output = Speaker()
