@@ -82,10 +82,6 @@ def end_kind(chunk: str) -> str:
     return "word"
 
 
-def pause_after(chunk: str) -> float:
-    return Pauses().after(chunk)
-
-
 def split_chunks(
     s: str, max_len: int = TEXT_MAX, first_max: int = FIRST_MAX, is_text: bool = True,
     pauses: Pauses | None = None,
