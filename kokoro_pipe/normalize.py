@@ -617,9 +617,8 @@ def abbreviations(text: str) -> str:
             return TITLES[short]
         if short in PLACE_OR_PERSON:
             person, place = PLACE_OR_PERSON[short]
-            before = text[: m.start()].rstrip().rsplit(None, 1)[-1:] or [""]
-            after_name = before[0][:1].isupper() and not before[0].endswith((".", "!", "?"))
-            said = place if after_name or not next_word.isupper() else person
+            said = person if next_word.isupper() and not _follows_name(text[: m.start()]) \
+                else place
         else:
             said = SUFFIXES[short]
         ends_sentence = said not in ("Saint", "Doctor") and (
@@ -627,6 +626,15 @@ def abbreviations(text: str) -> str:
         return said + ("." if ends_sentence else "")
 
     return ABBREVIATION.sub(expand, text)
+
+
+def _follows_name(before: str) -> bool:
+    """The word before is capitalized (Elm Dr., Main St.) and not only because it
+    starts the sentence (Meet Dr. Lee)."""
+    words = before.split()
+    if not words or not words[-1][:1].isupper() or words[-1].endswith((".", "!", "?")):
+        return False
+    return len(words) > 1 and not words[-2].endswith((".", "!", "?", ":"))
 
 
 SYMBOLS = [

@@ -267,6 +267,8 @@ def test_numbers(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("Dr. Smith is in.", "Doctor Smith is in."),
     ("on Elm Dr. today", "on Elm Drive today"),
+    ("Meet Dr. Lee at noon.", "Meet Doctor Lee at noon."),  # capitalized only as first word
+    ("We live on Elm Dr. The house is blue.", "We live on Elm Drive. The house is blue."),
     ("St. Louis", "Saint Louis"),
     ("Main St. is long", "Main Street is long"),
     ("12 St. James St.", "12 Saint James Street."),
