@@ -91,16 +91,16 @@ def warm_daemon(env: dict, directory: Path, requests: int) -> dict:
     daemon = SpeakDaemon(directory, env=env)
     try:
         daemon.wait_ready()
-        rss = [_rss_mib(daemon.proc.pid)]
+        rss = [rss_mib(daemon.proc.pid)]
         result = {}
         for name, text in (("sentence", SENTENCE), ("paragraph", PARAGRAPH)):
             # A different number each time: distinct texts, no phrase-cache hits.
             texts = [f"Request {i + 1}. {text}" for i in range(requests)]
             result[name] = percentiles(_ttfas(daemon, name, texts))
-            rss.append(_rss_mib(daemon.proc.pid))
+            rss.append(rss_mib(daemon.proc.pid))
         repeated = ["Build finished."] * (requests + 1)
         result["cache_hit"] = percentiles(_ttfas(daemon, "cached", repeated)[1:])
-        rss.append(_rss_mib(daemon.proc.pid))
+        rss.append(rss_mib(daemon.proc.pid))
         result["rss_mib"] = {"after_ready": rss[0], "end": rss[-1], "max": max(rss)}
         result["underruns"] = sum(r.get("underruns", 0) for r in daemon.requests())
         return result
@@ -120,7 +120,7 @@ def _ttfas(daemon: SpeakDaemon, tag: str, texts: list[str]) -> list[float]:
     return values
 
 
-def _rss_mib(pid: int) -> float:
+def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024

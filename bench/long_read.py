@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from conftest import command
-from latency import _rss_mib
+from latency import rss_mib
 
 ARTICLE = Path(__file__).with_name("article.txt")
 REPEAT = 6  # the article is ~110 s of speech
@@ -30,7 +30,7 @@ def run(env: dict, sample_every: float = 10.0) -> dict:
         row = {"t": round(time.monotonic() - start, 1)}
         for name, proc in (("kk-synth", synth), ("kk-play", play)):
             with contextlib.suppress(OSError, RuntimeError):  # exited meanwhile
-                row[name] = round(_rss_mib(proc.pid), 1)
+                row[name] = round(rss_mib(proc.pid), 1)
         samples.append(row)
         time.sleep(sample_every)
     stats = json.loads(play.stderr.read().decode().strip().splitlines()[-1])
