@@ -10,6 +10,7 @@ install:
 	$(PIP) install --quiet -e .
 	-command -v pyenv >/dev/null 2>&1 && pyenv rehash
 	$(PYTHON) -m kokoro_pipe.cli.models install
+	$(PYTHON) -c 'import sys; print(sys.executable)' > .kk-python  # for bin/, once installed
 
 install-test: install
 	scripts/install-system-deps --test
@@ -21,6 +22,8 @@ demo: install
 
 lint:
 	$(PYTHON) -m ruff check kokoro_pipe tests bench
+	# The pipeline's import direction (contracts in pyproject.toml); import-linter has no -m entry.
+	$(PYTHON) -c 'from importlinter.cli import lint_imports_command; lint_imports_command()'
 
 test: install-test lint
 	$(PYTHON) -m pytest

@@ -34,10 +34,10 @@ PARAGRAPH = (
 FLOOR = """
 import sys, time
 t0 = time.monotonic()
-from kokoro_pipe import models
-from kokoro_pipe.engine import Engine
-from kokoro_pipe.g2p import G2P
-from kokoro_pipe.text import split_chunks
+from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice.engine import Engine
+from kokoro_pipe.text.g2p import G2P
+from kokoro_pipe.text.chunks import split_chunks
 engine = Engine(models.resolve())
 t1 = time.monotonic()
 g2p = G2P("en-us")

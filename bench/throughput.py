@@ -17,7 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from kokoro_pipe import SAMPLE_RATE, models
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.voice import files as models
 
 ARTICLE = Path(__file__).with_name("article.txt")
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import command
 from daemon_rig import SpeakDaemon
 
-from kokoro_pipe.fifo import TooLong, read_lines
+from kokoro_pipe.daemon.fifo import TooLong, read_lines
 
 NOBODY = 65534
 

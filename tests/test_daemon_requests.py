@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from kokoro_pipe.request import MAX_FILE_BYTES, BadRequest, Command, Request, parse
+from kokoro_pipe.daemon.request import MAX_FILE_BYTES, BadRequest, Command, Request, parse
 
 
 def test_plain_text_and_commands():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import command
 
-from kokoro_pipe.service import TEMPLATES
+from kokoro_pipe.daemon.service import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 

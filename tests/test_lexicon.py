@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kokoro_pipe.g2p import G2P, front_end
-from kokoro_pipe.lexicon import DEFAULT, Lexicon, LexiconError, read_tsv
+from kokoro_pipe.text.g2p import G2P, front_end
+from kokoro_pipe.text.lexicon import DEFAULT, Lexicon, LexiconError, read_tsv
 
 
 def test_lower_case_words_match_any_case_capitalised_ones_exactly():

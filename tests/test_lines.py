@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from kokoro_pipe.lines import Line, Rejected, parse_phoneme_line, read_lines
+from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line, read_lines
 
 
 def lines(data: bytes, **kw):

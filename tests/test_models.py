@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import command
 
-from kokoro_pipe import models
 from kokoro_pipe.errors import KokoroPipeError, ModelMissingError
+from kokoro_pipe.voice import files as models
 
 
 def test_installed_files_verify():

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from kokoro_pipe.phrase_cache import PhraseCache
+from kokoro_pipe.voice.phrase_cache import PhraseCache
 
 STYLE = np.ones((510, 1, 256), np.float32)
 
@@ -52,11 +52,11 @@ def test_the_daemons_source_replays_a_cached_phrase_without_the_model(tmp_path):
     same request again comes back from the cache, identical, with no model run."""
     import threading
 
-    from kokoro_pipe import models
-    from kokoro_pipe.engine import Engine
-    from kokoro_pipe.g2p import G2P
-    from kokoro_pipe.request import Request
-    from kokoro_pipe.speech_source import SpeechSource
+    from kokoro_pipe.daemon.request import Request
+    from kokoro_pipe.daemon.speech_source import SpeechSource
+    from kokoro_pipe.text.g2p import G2P
+    from kokoro_pipe.voice import files as models
+    from kokoro_pipe.voice.engine import Engine
 
     engine = Engine(models.resolve())
     source = SpeechSource(engine, "af_heart", 1.0, G2P("en-us"), PhraseCache(tmp_path))

@@ -15,10 +15,10 @@ import soundfile
 from conftest import command
 from pulse_rig import RATE, REWINDING, locate
 
-from kokoro_pipe.devices import PulseDefaultSink
+from kokoro_pipe.audio.devices import PulseDefaultSink
+from kokoro_pipe.audio.player import FADE, fade_in, fade_out
 from kokoro_pipe.errors import EXIT_DATA, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNAVAILABLE
 from kokoro_pipe.framing import Audio, End, encode_audio, encode_end, encode_header, read_stream
-from kokoro_pipe.player import FADE, fade_in, fade_out
 
 FADE_FRAMES = round(FADE * RATE)
 SIGNAL_LIMIT = 0.100  # seconds from SIGINT to the process gone (the number)

@@ -13,7 +13,8 @@ import soundfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_pipe.audio_input import RawFormat, ReadAhead, TimedReader, input_events
+from kokoro_pipe.audio.input import RawFormat, ReadAhead, TimedReader, input_events
+from kokoro_pipe.audio.player import Player, PlayStats, fade_in, fade_out
 from kokoro_pipe.errors import InputError
 from kokoro_pipe.framing import (
     Audio,
@@ -25,7 +26,6 @@ from kokoro_pipe.framing import (
     encode_end,
     encode_header,
 )
-from kokoro_pipe.player import Player, PlayStats, fade_in, fade_out
 
 RATE = 1000  # small numbers: a 25-frame block, a 2-frame fade, 50 frames of pre-roll
 BLOCK, FADE, PREROLL, PREBUFFER = 25, 2, 50, 100

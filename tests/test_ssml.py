@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kokoro_pipe.ssml import Break, Speech, SsmlError, is_ssml, parse
+from kokoro_pipe.text.ssml import Break, Speech, SsmlError, is_ssml, parse
 
 
 def test_detected_by_a_leading_speak_tag():

@@ -5,7 +5,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_pipe.text import (
+from kokoro_pipe.text.chunks import (
     CLAUSE_PAUSE,
     FIRST_MAX,
     GROWTH,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from kokoro_pipe.g2p import G2P, front_end
-from kokoro_pipe.normalize import EMOJI_MODES
-from kokoro_pipe.text import CLAUSE_PAUSE, PARAGRAPH_PAUSE, SENTENCE_PAUSE, Pauses
+from kokoro_pipe.text.chunks import CLAUSE_PAUSE, PARAGRAPH_PAUSE, SENTENCE_PAUSE, Pauses
+from kokoro_pipe.text.g2p import G2P, front_end
+from kokoro_pipe.text.normalize import EMOJI_MODES
 
 SECONDS = click.FloatRange(0, 10)
 

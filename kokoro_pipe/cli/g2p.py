@@ -6,13 +6,13 @@ import json
 
 import click
 
-from kokoro_pipe import ssml
 from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.frontend_options import make_g2p, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.errors import EXIT_DATA
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS
-from kokoro_pipe.lines import Rejected
+from kokoro_pipe.text import ssml
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
+from kokoro_pipe.text.lines import Rejected
 
 
 @click.command(help="""Convert text to Kokoro phonemes with misaki (espeak-ng for

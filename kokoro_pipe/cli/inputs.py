@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from kokoro_pipe.errors import NoInputError
-from kokoro_pipe.lines import Line, Rejected, read_lines
+from kokoro_pipe.text.lines import Line, Rejected, read_lines
 
 
 def input_lines(

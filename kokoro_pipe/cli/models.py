@@ -7,9 +7,9 @@ import sys
 import click
 import numpy as np
 
-from kokoro_pipe import models
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.errors import EXIT_CONFIG
+from kokoro_pipe.voice import files as models
 
 
 def _log(message: str) -> None:

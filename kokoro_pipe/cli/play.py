@@ -8,12 +8,12 @@ import sys
 
 import click
 
-from kokoro_pipe import devices
-from kokoro_pipe.audio_input import RawFormat, ReadAhead, input_events, open_source
+from kokoro_pipe.audio import devices
+from kokoro_pipe.audio.input import RawFormat, ReadAhead, input_events, open_source
+from kokoro_pipe.audio.player import PREBUFFER, Player, PlayStats
 from kokoro_pipe.cli.common import exit_on_sigterm, run
 from kokoro_pipe.errors import EXIT_SIGINT, InputError, UsageError
 from kokoro_pipe.framing import MAX_CHANNELS, MAX_RATE, StreamFormatError, TruncatedStreamError
-from kokoro_pipe.player import PREBUFFER, Player, PlayStats
 
 LATENCY = 0.2  # generous: a busy machine must not starve the device
 
@@ -117,3 +117,7 @@ def _print_stats(s: PlayStats, first_byte_at: float | None) -> None:
 
 
 main = run(cli, "kk-play")
+
+
+if __name__ == "__main__":
+    main()

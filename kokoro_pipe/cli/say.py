@@ -14,10 +14,16 @@ from pathlib import Path
 import click
 
 from kokoro_pipe.cli.common import run
-from kokoro_pipe.engine import SPEED_RANGE
+from kokoro_pipe.daemon.fifo import (
+    ATOMIC_BYTES,
+    Place,
+    check_fifo,
+    default_fifo_path,
+    prepare_directory,
+)
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError, NoInputError, UnavailableError, UsageError
-from kokoro_pipe.fifo import ATOMIC_BYTES, Place, check_fifo, default_fifo_path, prepare_directory
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
+from kokoro_pipe.voice.engine import SPEED_RANGE
 
 START_HINT = "start it with: kk-speakd & (or: systemctl --user enable --now kk-speakd.socket)"
 WRITE_TIMEOUT = 5.0  # a daemon this long without reading is hung

@@ -14,13 +14,9 @@ from pathlib import Path
 
 import click
 
-from kokoro_pipe import models
 from kokoro_pipe.cli.common import run
-from kokoro_pipe.daemon import Daemon
-from kokoro_pipe.daemon_log import EventLog, StatusFile, read_status
-from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
-from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
-from kokoro_pipe.fifo import (
+from kokoro_pipe.daemon.core import Daemon
+from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
     Place,
     acquire_lock,
@@ -31,11 +27,15 @@ from kokoro_pipe.fifo import (
     prepare_directory,
     read_lines,
 )
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
-from kokoro_pipe.phrase_cache import PhraseCache
-from kokoro_pipe.service import install_service
-from kokoro_pipe.speaker import Speaker
-from kokoro_pipe.speech_source import SpeechSource
+from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
+from kokoro_pipe.daemon.service import install_service
+from kokoro_pipe.daemon.speaker import Speaker
+from kokoro_pipe.daemon.speech_source import SpeechSource
+from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.voice.phrase_cache import PhraseCache
 
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
 

@@ -10,17 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 import click
 import numpy as np
 
-from kokoro_pipe import SAMPLE_RATE, models
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.audio.sinks import FramedSink, RawSink, WavSink
 from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
-from kokoro_pipe.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.errors import EXIT_DATA, NoInputError, UsageError
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
-from kokoro_pipe.lines import Line, Rejected, parse_phoneme_line
-from kokoro_pipe.sinks import FramedSink, RawSink, WavSink
-from kokoro_pipe.synthesis import AudioBlock, Finished, Synthesizer, Utterance
-from kokoro_pipe.text import samples
+from kokoro_pipe.text.chunks import samples
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
+from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
+from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utterance
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,

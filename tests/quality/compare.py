@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kokoro_pipe import models
+from kokoro_pipe.voice import files as models
 from quality.conftest import load_corpus, speak_lines, transcribe
 from quality.scoring import wer
 from quality.whisper_model import model_dir

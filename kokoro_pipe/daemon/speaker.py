@@ -15,9 +15,10 @@ import time
 
 import numpy as np
 
-from kokoro_pipe import SAMPLE_RATE, devices
-from kokoro_pipe.devices import default_output_watch, open_output
-from kokoro_pipe.player import Player, PlayStats
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.audio import devices
+from kokoro_pipe.audio.devices import default_output_watch, open_output
+from kokoro_pipe.audio.player import Player, PlayStats
 
 LATENCY = 0.1  # seconds of device buffer: what a stop can still let through
 FRESH_FOR = 2.0  # seconds a device list rescanned at the end of a request is trusted
@@ -58,7 +59,7 @@ class _StoppableOutput:
 
 
 class Speaker:
-    """The daemon.Output of kk-speakd, used by its audio thread only."""
+    """The daemon core.Output of kk-speakd, used by its audio thread only."""
 
     def __init__(self):
         self._watch = default_output_watch()  # the Player follows a new default

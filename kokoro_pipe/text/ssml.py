@@ -15,9 +15,9 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from kokoro_pipe import normalize as nz
 from kokoro_pipe.errors import InputError
-from kokoro_pipe.numwords import cardinal, digits, ordinal
+from kokoro_pipe.text import normalize as nz
+from kokoro_pipe.text.numwords import cardinal, digits, ordinal
 
 SPEAK = re.compile(r"^\s*<speak[\s>/]")
 MAX_BREAK = 60.0  # seconds; a longer silence is a typo, not a pause

@@ -39,8 +39,8 @@ def spacy_pipeline_name() -> str:
 def front_end(lang: str, emoji: str = "skip", lexicon_file: str | None = None):
     """The text front-end for `lang`: sanitation, and for English the lexicon
     (default, project, user and `lexicon_file` overrides) and the normalization rules."""
-    from kokoro_pipe.lexicon import Lexicon
-    from kokoro_pipe.normalize import Normalizer
+    from kokoro_pipe.text.lexicon import Lexicon
+    from kokoro_pipe.text.normalize import Normalizer
 
     english = lang in ENGLISH
     lexicon = Lexicon.load(lexicon_file) if english else None

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from kokoro_pipe.engine import Engine
-from kokoro_pipe.g2p import G2P, lang_for_voice
-from kokoro_pipe.phrase_cache import PhraseCache, model_identity
-from kokoro_pipe.request import Request
-from kokoro_pipe.synthesis import Synthesizer, Utterance
+from kokoro_pipe.daemon.request import Request
+from kokoro_pipe.text.g2p import G2P, lang_for_voice
+from kokoro_pipe.voice.engine import Engine
+from kokoro_pipe.voice.phrase_cache import PhraseCache, model_identity
+from kokoro_pipe.voice.synthesis import Synthesizer, Utterance
 
 
 class Stopped(Exception):

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kokoro_pipe.devices import DefaultOutputWatch
+from kokoro_pipe.audio.devices import DefaultOutputWatch
 from kokoro_pipe.framing import Audio, End, Event, Header
 
 BLOCK = 0.025  # seconds per write: a signal (SIGINT) is handled within one block

@@ -23,12 +23,12 @@ from typing import Protocol
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
-from kokoro_pipe.daemon_log import EventLog, StatusFile
+from kokoro_pipe.audio.player import PlayStats
+from kokoro_pipe.daemon.fifo import TooLong
+from kokoro_pipe.daemon.log import EventLog, StatusFile
+from kokoro_pipe.daemon.request import BadRequest, Command, Request, parse
 from kokoro_pipe.errors import KokoroPipeError
-from kokoro_pipe.fifo import TooLong
-from kokoro_pipe.player import PlayStats
-from kokoro_pipe.request import BadRequest, Command, Request, parse
-from kokoro_pipe.synthesis import NothingToSay
+from kokoro_pipe.voice.synthesis import NothingToSay
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
 POLL = 0.2  # seconds between checks for shutdown while waiting
@@ -36,7 +36,7 @@ STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for
 
 
 class Output(Protocol):
-    """The audio device as the audio thread sees it (speaker.Speaker)."""
+    """The audio device as the audio thread sees it (daemon/speaker.py)."""
 
     device: str | None
 
@@ -49,7 +49,7 @@ class Output(Protocol):
     def close(self, drain: bool) -> None: ...  # drain: wait until all is heard
 
 
-# The audio chunks of a request; stops early once the event is set (speech_source.py).
+# The audio chunks of a request; stops early once the event is set (daemon/speech_source.py).
 ChunkSource = Callable[[Request, threading.Event], Iterator[np.ndarray]]
 
 

@@ -18,8 +18,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from kokoro_pipe.engine import SPEED_RANGE
-from kokoro_pipe.g2p import ENGLISH, ESPEAK_LANGS
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
+from kokoro_pipe.voice.engine import SPEED_RANGE
 
 COMMANDS = ("stop", "cancel", "pause", "resume")
 PRIORITIES = ("queue", "interrupt")

@@ -13,7 +13,7 @@ import sysconfig
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from kokoro_pipe.fifo import FIFO_NAME, Place, default_fifo_path
+from kokoro_pipe.daemon.fifo import FIFO_NAME, Place, default_fifo_path
 
 LAUNCHD_LABEL = "org.kokoro-pipe.kk-speakd"
 

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kokoro_pipe import ssml
-from kokoro_pipe.engine import SPEED_RANGE, Engine
-from kokoro_pipe.lines import Rejected
-from kokoro_pipe.text import (
+from kokoro_pipe.text import ssml
+from kokoro_pipe.text.chunks import (
     MODEL_MAX_PHONEMES,
     PHONEME_MAX,
     TEXT_MAX,
@@ -30,6 +28,8 @@ from kokoro_pipe.text import (
     samples,
     split_chunks,
 )
+from kokoro_pipe.text.lines import Rejected
+from kokoro_pipe.voice.engine import SPEED_RANGE, Engine
 
 
 @dataclass(frozen=True)

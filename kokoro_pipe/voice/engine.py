@@ -8,8 +8,8 @@ import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import UsageError
-from kokoro_pipe.models import ModelFiles
-from kokoro_pipe.text import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
+from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
+from kokoro_pipe.voice.files import ModelFiles
 
 SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
 DEFAULT_VOICE = "af_heart"

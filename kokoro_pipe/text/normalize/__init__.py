@@ -1,0 +1,125 @@
+"""Text as people pipe it (notifications, logs, markdown) -> words misaki reads right.
+
+One ordered pipeline, `Normalizer.steps`; each step is a small function from
+text to text, and the order matters:
+
+ sanitation  1 controls   ANSI colours, control characters, zero-width and odd spaces
+             2 markdown   headings, bullets, quotes, tables, emphasis, code, links
+             3 emoji      removed, or named ("party popper"), by option
+             4 long_tokens  hashes shortened, runaway repeats cut
+ lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
+ normalization (first the forms whose digits would be misread one by one later)
+             5 emails, urls   before anything reads their dots and digits
+             6 phones     555-123-4567 before ranges and dates see the dashes
+             7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
+             8 times      7:45, 10:30 am, 10pm
+             9 versions   v1.2.3, Python 3.12, IP addresses
+            10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
+            11 symbols    C#, ±, ~5, x between numbers
+            12 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            13 money      $5.50, $3k, £2.5m
+            14 percents, units  50%, 5 km, 72°F
+            15 ordinals, decades, years (by context), fractions
+            16 numbers    what digits remain: 1,234 / 2.5 / -3
+ then misaki: it reads words and its own punctuation. Inline markup
+ `[word](/phonemes/)` passes through every step untouched and misaki applies
+ it; the words of a stress mark `[words](+1)` are normalized in place.
+
+Before all this, kk-synth splits an SSML line into parts (text/ssml.py) and each
+speech part runs the pipeline; G2P (text/g2p.py) calls it on every chunk it is given.
+
+Everything numeric is spelled here rather than left to misaki: misaki reads
+any four digits as a year ("2024 people"), and its currency carries over a
+comma to the next number ("$5, 100" -> "five dollars, one hundred dollars").
+"""
+
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from kokoro_pipe.text.normalize.abbreviations import abbreviations
+from kokoro_pipe.text.normalize.dates import dates, times
+from kokoro_pipe.text.normalize.markup import characters, outside_markup
+from kokoro_pipe.text.normalize.numbers import (
+    decades,
+    fractions,
+    money,
+    numbers,
+    ordinals,
+    percents,
+    phones,
+    ranges,
+    units,
+    years,
+)
+from kokoro_pipe.text.normalize.sanitize import (
+    EMOJI_MODES,
+    controls,
+    emoji,
+    long_tokens,
+    markdown,
+)
+from kokoro_pipe.text.normalize.web import emails, symbols, urls, versions
+
+__all__ = [
+    "EMOJI_MODES",
+    "Normalizer",
+    "abbreviations",
+    "characters",
+    "controls",
+    "dates",
+    "decades",
+    "emails",
+    "emoji",
+    "fractions",
+    "long_tokens",
+    "markdown",
+    "money",
+    "numbers",
+    "ordinals",
+    "outside_markup",
+    "percents",
+    "phones",
+    "ranges",
+    "symbols",
+    "times",
+    "units",
+    "urls",
+    "versions",
+    "years",
+]
+
+
+class Normalizer:
+    """The pipeline for one set of options; calling it runs every step in order.
+    Other languages than English get the sanitation steps only: the rules
+    speak English, and espeak-ng reads neither markup nor lexicon entries."""
+
+    def __init__(self, emoji_mode: str = "skip", day_first: bool = False,
+                 lexicon: Callable[[str], str] | None = None, english: bool = True):
+        if emoji_mode not in EMOJI_MODES:
+            raise ValueError(f"emoji mode {emoji_mode!r} is not one of {', '.join(EMOJI_MODES)}")
+        self.steps: list[Callable[[str], str]] = [
+            controls,
+            markdown,
+            partial(emoji, mode=emoji_mode),
+            outside_markup(long_tokens),
+        ]
+        if not english:
+            return
+        if lexicon is not None:
+            self.steps.append(lexicon)
+        self.steps += [
+            *map(outside_markup, [emails, urls, phones]),
+            outside_markup(partial(dates, day_first=day_first)),
+            *map(outside_markup, [times, versions, abbreviations, symbols, ranges, money,
+                                  percents, units, ordinals, decades, years, fractions,
+                                  numbers]),
+        ]
+
+    def __call__(self, text: str) -> str:
+        for step in self.steps:
+            text = step(text)
+        return " ".join(text.split())
