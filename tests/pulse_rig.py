@@ -5,7 +5,8 @@ loaded here, its own runtime directory and client config under a tmp dir.
 Two null sinks, "one" and "two" (24 kHz mono float32, so a capture of their
 monitors is bit-exact), are exposed to PortAudio as ALSA pulse devices of the
 same names, next to ALSA "default" (the server's default sink). A third,
-"rewinding", keeps PulseAudio's rewinds for the one test that needs them.
+"rewinding", keeps PulseAudio's rewinds for the one test that needs them; a
+fourth, "wide", is 48 kHz stereo, as most real devices are.
 
 Measured here: a null sink that rewinds makes its monitor drop the start of a
 new stream (as long as the recorder's latency, plus ~30 ms for a PortAudio
@@ -16,14 +17,16 @@ writes for up to 1.2 s; norewinds=1 sinks do neither. `pulse.record()` uses a
 
 from __future__ import annotations
 
+import bisect
 import glob
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,7 @@ import pytest
 RATE = 24_000
 SINKS = ("one", "two")
 REWINDING = "rewinding"
+WIDE, WIDE_RATE, WIDE_CHANNELS = "wide", 48_000, 2
 SYSTEM_ALSA_CONF = Path("/usr/share/alsa/alsa.conf")
 ALSA_PLUGIN_DIRS = ("/usr/lib/*/alsa-lib", "/usr/lib/alsa-lib", "/usr/lib64/alsa-lib")
 RECORD_LATENCY_MS = 5
@@ -46,12 +50,45 @@ def _alsa_device(name: str, sink: str | None, description: str) -> str:
 
 @dataclass
 class Capture:
-    """What a sink's monitor received, recorded by parec into a file."""
+    """What a sink's monitor received, recorded by parec into a file, with the
+    time.time() at which each block of it arrived."""
 
     path: Path
+    channels: int = 1
+    arrivals: list[tuple[int, float]] = field(default_factory=list)  # (frames so far, time)
 
     def samples(self) -> np.ndarray:
-        return np.fromfile(self.path, "<f4")
+        """The samples, (frames, channels) for more than one channel."""
+        x = np.fromfile(self.path, "<f4")
+        return x if self.channels == 1 else x[: len(x) // self.channels * self.channels].reshape(
+            -1, self.channels)
+
+    def arrived(self, frame: int) -> float:
+        """When the block holding `frame` reached the recorder: at most the
+        recorder's latency after the sink played it."""
+        ends = [end for end, _ in self.arrivals]
+        return self.arrivals[bisect.bisect_right(ends, frame)][1]
+
+    def frame_at(self, moment: float) -> int:
+        """The first frame that reached the recorder after time.time() `moment`."""
+        before = [end for end, arrived in self.arrivals if arrived <= moment]
+        return before[-1] if before else 0
+
+    def sound_ends(self, threshold: float = 1e-4) -> float | None:
+        """When the last sample louder than `threshold` arrived, or None for silence."""
+        x = np.abs(self.samples()).reshape(len(self.samples()), -1).max(axis=1)
+        loud = np.flatnonzero(x > threshold)
+        return self.arrived(int(loud[-1])) if len(loud) else None
+
+    def _record(self, stream) -> None:
+        frame_bytes = 4 * self.channels
+        got = 0
+        with open(self.path, "wb") as out:
+            while block := stream.read1(1 << 16):
+                out.write(block)
+                out.flush()
+                got += len(block)
+                self.arrivals.append((got // frame_bytes, time.time()))
 
 
 class PulseRig:
@@ -65,7 +102,7 @@ class PulseRig:
         client_conf.write_text("autospawn = no\n")
         alsa_conf = directory / "asound.conf"
         alsa_conf.write_text(
-            "".join(_alsa_device(s, s, f"test sink {s}") for s in (*SINKS, REWINDING))
+            "".join(_alsa_device(s, s, f"test sink {s}") for s in (*SINKS, REWINDING, WIDE))
             + _alsa_device("!default", None, "the server's default sink")
             + "ctl.!default { type pulse }\n"
         )
@@ -83,11 +120,12 @@ class PulseRig:
         self.pid: int | None = None
 
     def start(self) -> None:
-        sink = "module-null-sink sink_name={} rate={} format=float32le channels=1 {}"
+        sink = "module-null-sink sink_name={} rate={} format=float32le channels={} {}"
         modules = [
             "module-native-protocol-unix auth-anonymous=1",
-            *(sink.format(s, RATE, "norewinds=1") for s in SINKS),
-            sink.format(REWINDING, RATE, ""),
+            *(sink.format(s, RATE, 1, "norewinds=1") for s in SINKS),
+            sink.format(REWINDING, RATE, 1, ""),
+            sink.format(WIDE, WIDE_RATE, WIDE_CHANNELS, "norewinds=1"),
             # A default source of its own: else set-default-sink moves captures too.
             "module-null-source source_name=silence",
         ]
@@ -128,15 +166,19 @@ class PulseRig:
         self.pactl("set-default-sink", sink)
 
     @contextmanager
-    def record(self, sink: str):
-        """Record `sink`'s monitor for the duration of the block."""
-        capture = Capture(self.dir / f"capture-{sink}-{time.monotonic_ns()}.f32")
-        with open(capture.path, "wb") as out:
-            recorder = subprocess.Popen(
-                ["parec", "-d", f"{sink}.monitor", "--raw", "--format=float32le",
-                 f"--rate={RATE}", "--channels=1", f"--latency-msec={RECORD_LATENCY_MS}"],
-                env=self.env, stdout=out, stderr=subprocess.DEVNULL,
-            )
+    def record(self, sink: str, latency_ms: int = RECORD_LATENCY_MS):
+        """Record `sink`'s monitor for the duration of the block, by a client
+        of `latency_ms`: the sink renders in steps that fit its clients."""
+        rate, channels = (WIDE_RATE, WIDE_CHANNELS) if sink == WIDE else (RATE, 1)
+        capture = Capture(self.dir / f"capture-{sink}-{time.monotonic_ns()}.f32", channels)
+        capture.path.touch()
+        recorder = subprocess.Popen(
+            ["parec", "-d", f"{sink}.monitor", "--raw", "--format=float32le",
+             f"--rate={rate}", f"--channels={channels}", f"--latency-msec={latency_ms}"],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        reader = threading.Thread(target=capture._record, args=(recorder.stdout,), daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + 10
             while capture.path.stat().st_size == 0:  # recording has begun
@@ -148,6 +190,7 @@ class PulseRig:
         finally:
             recorder.send_signal(signal.SIGINT)  # parec writes out what it has, then exits
             recorder.wait(timeout=10)
+            reader.join(timeout=10)
 
 
 def locate(capture: np.ndarray, reference: np.ndarray) -> tuple[int, float]:

@@ -1,8 +1,12 @@
 """kk-speakd speaking: a real daemon, real FIFO, real model, a real PulseAudio
-server with null sinks whose monitors are recorded."""
+server with null sinks whose monitors are recorded. Times are judged at the
+sink: when a block of the monitor reached the recorder, against when the test
+wrote to the FIFO; the bounds leave room for a machine twice as slow, and the
+goals are measured in bench/."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,17 +18,22 @@ from conftest import command
 from daemon_rig import SpeakDaemon
 from pulse_rig import RATE, locate
 
-STOP_LIMIT = 0.100  # seconds from the write to the sound being cut
-LONG = ("This sentence is long on purpose, so that the daemon is still speaking it "
-        "when the test sends the next command. It goes on for a while longer, "
-        "and then some more, until it is cut off.")
-SETTLE = 2.5  # seconds into playback: past a stream's start-up, where a sink may stall
+STOP_BOUND = 0.300  # seconds from the write to silence at the sink (goal: 100 ms, bench/)
+# One sentence, no commas: no pause of exact silence inside it, so the first
+# such pause after the stop is the cut.
+LONG = ("This sentence is long on purpose so that the daemon is still speaking it when "
+        "the test sends the next command and it goes on for a while longer and then some "
+        "more until it is cut off")
+SETTLE = 2.5  # seconds of sound before the stop: past a stream's start-up
 THREE = ["Tests passed.", "Deploy finished.", "Coffee is ready."]
+GAP = 0.25  # --paragraph-pause of the daemon under test: silence between queued requests
+GAP_MARGIN = 0.06  # the issue's target; phrase-cache hits take synthesis out of the timing
 
 
 @pytest.fixture(scope="module")
 def speakd(pulse, tmp_path_factory):
-    daemon = SpeakDaemon(tmp_path_factory.mktemp("speakd") / "run", env=pulse.env)
+    daemon = SpeakDaemon(tmp_path_factory.mktemp("speakd") / "run",
+                         "--paragraph-pause", str(GAP), env=pulse.env)
     daemon.wait_ready()
     yield daemon
     assert daemon.stop() == 0
@@ -66,24 +75,73 @@ def test_back_to_back_requests_are_all_spoken_in_order_none_cut_off(speakd, puls
               f"{record['queue_wait_ms']} ms, rtf {record['rtf']}")
 
 
+@pytest.mark.parametrize("client_ms", [5, 50])
+def test_queued_requests_flow_a_pause_apart(speakd, pulse, reference, client_ms):
+    """Requests written at once play on one stream, GAP apart, whatever the
+    pace of the sink's other clients (a 50 ms one makes the sink render in
+    large steps: a drain and reopen between requests would show as dead air)."""
+    tag = f"flow{client_ms}"
+    speakd.write(*(json.dumps({"text": t, "id": f"{tag}-warm{i}"}) for i, t in enumerate(THREE)))
+    speakd.request(f"{tag}-warm2")  # the texts are in the phrase cache now
+    with pulse.record("one", latency_ms=client_ms) as capture:
+        speakd.write(*(json.dumps({"text": t, "id": f"{tag}-{i}"}) for i, t in enumerate(THREE)))
+        records = [speakd.request(f"{tag}-{i}") for i in range(3)]
+    assert [r["outcome"] for r in records] == ["spoken"] * 3
+    audio = capture.samples()
+    spans = []
+    for text in THREE:
+        offset, score = locate(audio, reference(text))
+        assert score > 0.99, f"{text!r} not heard whole (correlation {score:.3f})"
+        spans.append((offset, offset + len(reference(text))))
+    gaps = [(b[0] - a[1]) / RATE for a, b in itertools.pairwise(spans)]
+    print(f"client {client_ms} ms: gaps {[round(g * 1000) for g in gaps]} ms (pause {GAP} s)")
+    assert all(abs(g - GAP) <= GAP_MARGIN for g in gaps), gaps
+    assert all(r["underruns"] == 0 for r in records)
+
+
+def wait_until_sounding(capture, seconds: float, timeout: float = 60) -> None:
+    """Until the sink has sounded for `seconds` and sounds now (not in a gap
+    while the next chunk is synthesized)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        audio = capture.samples()
+        if np.count_nonzero(audio) > seconds * RATE and np.any(audio[-RATE // 50:]):
+            return
+        assert time.monotonic() < deadline, "the sink never sounded"
+        time.sleep(0.005)
+
+
+def sound_cut_at(capture, written: float, silence: float = 0.1) -> float:
+    """When the sound that was sounding at `written` stopped: the arrival at the
+    recorder of its last sample, the one before the first `silence` of exact
+    zeros. A cut quicker than one recorder block ends before `written`."""
+    start = max(0, capture.frame_at(written) - RATE // 10)  # it sounded 20 ms before
+    loud = np.flatnonzero(capture.samples()[start:])
+    assert len(loud), "nothing was sounding when the test wrote"
+    breaks = np.flatnonzero(np.diff(loud) > silence * RATE)
+    return capture.arrived(start + int(loud[breaks[0]] if len(breaks) else loud[-1]))
+
+
 @pytest.mark.parametrize("how", ["interrupt", "stop"])
-def test_interrupt_and_stop_take_effect_within_100_ms(speakd, pulse, how):
-    speakd.write(json.dumps({"text": LONG, "id": f"long-{how}"}),
-                 json.dumps({"text": "Queued behind it.", "id": f"next-{how}"}))
-    speakd.wait_status("sounding", f"long-{how}")
-    time.sleep(SETTLE)
-    if how == "interrupt":
-        written = speakd.write(json.dumps({"text": "Build broke.", "id": "urgent",
-                                           "priority": "interrupt"}))
-    else:
-        written = speakd.write("stop")
-    cut = speakd.request(f"long-{how}")
+def test_interrupt_and_stop_silence_the_sink_at_once(speakd, pulse, reference, how):
+    with pulse.record("one") as capture:
+        speakd.write(json.dumps({"text": LONG, "id": f"long-{how}"}),
+                     json.dumps({"text": "Queued behind it.", "id": f"next-{how}"}))
+        speakd.wait_status("sounding", f"long-{how}")
+        wait_until_sounding(capture, SETTLE)
+        if how == "interrupt":
+            written = speakd.write(json.dumps({"text": "Build broke.", "id": "urgent",
+                                               "priority": "interrupt"}))
+        else:
+            written = speakd.write("stop")
+        cut = speakd.request(f"long-{how}")
     assert cut["outcome"] == "stopped"
     assert cut["reason"] == ("interrupted by urgent" if how == "interrupt" else "stop")
-    delay = cut["audio_end"] - written
-    print(f"{how}: sound cut {delay * 1000:.0f} ms after the write "
-          f"(stop asked -> cut {cut['stop_ms']} ms)")
-    assert 0 < delay < STOP_LIMIT
+    delay = sound_cut_at(capture, written) - written
+    print(f"{how}: silent at the sink {delay * 1000:.0f} ms after the write "
+          f"(stop asked -> device aborted {cut['stop_ms']} ms)")
+    assert delay < STOP_BOUND
+    assert cut["audio_s"] < len(reference(LONG)) / RATE - 1, "cut well before its end"
     following = speakd.request(f"next-{how}")
     if how == "interrupt":
         assert following["outcome"] == "cancelled", "the queue is dropped"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 from conftest import command
-from pulse_rig import RATE, REWINDING, locate
+from pulse_rig import RATE, REWINDING, WIDE, WIDE_CHANNELS, WIDE_RATE, locate
 
 from kokoro_pipe.audio.devices import PulseDefaultSink
 from kokoro_pipe.audio.player import FADE, fade_in, fade_out
@@ -22,6 +22,7 @@ from kokoro_pipe.framing import Audio, End, encode_audio, encode_end, encode_hea
 
 FADE_FRAMES = round(FADE * RATE)
 SIGNAL_LIMIT = 0.100  # seconds from SIGINT to the process gone (the issue's number)
+EXIT_AFTER_SOUND = 0.2 + 0.3  # kk-play's device latency + room for a slow machine (goal 0.15)
 
 
 @pytest.fixture
@@ -124,6 +125,33 @@ def test_synthesized_speech_is_heard_whole_utterance_by_utterance(rig, tmp_path)
     assert stats["samples_played"] == sum(map(len, utterances))
     assert stats["underruns"] == 0
     print(f"speech: first input byte -> first write {stats['first_input_to_write_ms']} ms")
+
+
+@pytest.mark.parametrize("sink", ["one", WIDE])
+@pytest.mark.parametrize("client_ms", [5, 10, 50])
+@pytest.mark.parametrize("seconds", [0.5, 3.0])
+def test_every_sample_is_heard_whatever_the_pace_of_the_sink(rig, sink, client_ms, seconds):
+    """The end of the stream too: a monitor client of 50 ms makes the sink
+    render in big steps, where a drain that sleeps a guess lost up to 225 ms.
+    On the 48 kHz stereo sink PulseAudio resamples, so it is judged by length,
+    to within 1 ms (the resampler's filter blurs the faded edges)."""
+    rig.set_default(sink)
+    tone = chirp(seconds) + np.float32(0.45)  # never zero: every sample is visible
+    with rig.record(sink, latency_ms=client_ms) as capture:
+        status, errors, stats = play(rig, "--raw", stdin=tone.tobytes())
+        exited = time.time()
+    assert (status, errors, stats["samples_played"]) == (0, [], len(tone))
+    heard = capture.samples()
+    if sink == WIDE:
+        assert heard.shape[1] == WIDE_CHANNELS
+        loud = np.flatnonzero(np.abs(heard[:, 0]) > 1e-5)
+        span = (loud[-1] - loud[0] + 1) * RATE / WIDE_RATE
+        assert abs(span - len(tone)) <= RATE // 1000, f"{len(tone) - span:+.0f} samples at 24 kHz"
+    else:
+        assert_heard_whole(heard, tone)
+    took = exited - capture.sound_ends(1e-5)
+    print(f"{sink} client {client_ms} ms {seconds} s: exit {took * 1000:.0f} ms after the end")
+    assert took < EXIT_AFTER_SOUND
 
 
 def test_raw_input_on_a_named_device(rig):

@@ -26,7 +26,8 @@ from kokoro_pipe.errors import UnavailableError
 
 NO_DEVICE = "no audio output device found"
 ALSA_PERIODS = 8
-DRAIN_MARGIN = 0.05  # seconds beyond the reported latency; measured enough on PulseAudio
+DRAIN_POLL = 0.005  # seconds between looks at the device buffer while draining
+DRAIN_SLACK = 1.0  # seconds a drain may take beyond the buffer's length: a stalled server
 
 _open_streams = 0
 _list_is_fresh = True  # PortAudio scanned the devices when sounddevice was imported
@@ -129,8 +130,8 @@ class PortAudioOutput:
         self.name = device.name
         self.rate = rate
         self.latency = float(self._stream.latency)
+        self.capacity = self._stream.write_available  # frames: nothing is queued yet
         self._started = False
-        self._frames = 0
 
     def start(self) -> None:
         with self._failing("start"):
@@ -139,7 +140,6 @@ class PortAudioOutput:
 
     def write(self, block: np.ndarray) -> bool:
         """Queue `block`; return True if the device ran dry since the last write."""
-        self._frames += len(block)
         with self._failing("write to"):
             return bool(self._stream.write(block))
 
@@ -157,10 +157,20 @@ class PortAudioOutput:
         return self._stream.write_available
 
     def drain(self) -> None:
-        """Wait until everything written has played. PortAudio's own stop drops
-        the last ~40 ms on PulseAudio, so wait out what is still queued first."""
-        if self._started:  # at most a buffer's worth is queued, or all if less was written
-            time.sleep(min(self.latency, self._frames / self.rate) + DRAIN_MARGIN)
+        """Wait until everything written has left the buffer for the device.
+
+        The buffer's free room grows only as the server or the hardware takes
+        samples (ALSA's pulse plugin counts what PulseAudio's sink consumed), so
+        a buffer all free means the last sample was played. PortAudio's own
+        stop is no drain here: on PulseAudio it drops the last ~175 ms."""
+        if not self._started:
+            return
+        deadline = time.monotonic() + self.capacity / self.rate + DRAIN_SLACK
+        with self._failing("drain"):
+            while self._stream.write_available < self.capacity:
+                if time.monotonic() > deadline:
+                    return  # a stalled server must not hang us: close, as before
+                time.sleep(DRAIN_POLL)
 
     def abort(self) -> None:
         """Drop whatever is queued, now."""

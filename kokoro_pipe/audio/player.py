@@ -5,6 +5,7 @@ One thread drives it (kk-play's main thread, or kk-speakd's audio thread):
     player.open(rate, channels)   # the format of what follows; opens the device
     player.write(samples)         # blocks while the device is busy; -> underruns
     player.finish()               # the utterance ended; the stream stays open
+    player.pause(seconds)         # finish, then that much silence on the running device
     player.keep_alive(ready)      # silence until ready() or idle_close, then drain
     player.drain()                # finish, wait until all is heard, close the device
     player.abort()                # stop now, dropping what is queued
@@ -154,6 +155,13 @@ class Player:
             self._in_utterance = False
         if self._pending:
             self._start()
+
+    def pause(self, seconds: float) -> None:
+        """Finish the utterance and queue `seconds` of silence after it, so the
+        next one follows on the same running stream at a known distance."""
+        self.finish()
+        if self._started:
+            self._write(self._silence(seconds))
 
     def drain(self) -> None:
         """Finish, wait until everything written has been heard, close the device."""

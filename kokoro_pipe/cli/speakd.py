@@ -32,6 +32,7 @@ from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
 from kokoro_pipe.daemon.speech_source import SpeechSource
 from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
+from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
@@ -58,6 +59,9 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Default speed.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
               help="Default text language [default: from the voice].")
+@click.option("--paragraph-pause", "gap", type=click.FloatRange(0, 10), default=PARAGRAPH_PAUSE,
+              show_default=True,
+              help="Seconds of silence between requests spoken back to back.")
 @click.option("--queue-size", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="Requests that may wait; more are refused (and logged).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file.")
@@ -66,7 +70,7 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
               help="Phrase cache of short texts already spoken (0: none), in "
                    "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
 @click.pass_context
-def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model_path,
+def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
         voices_path, cache_mb) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
@@ -81,10 +85,11 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
-    return serve(place, paths, voice, speed, lang, queue_size, cache)
+    return serve(place, paths, voice, speed, lang, queue_size, cache, gap)
 
 
-def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None) -> int:
+def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
+          gap: float = PARAGRAPH_PAUSE) -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -100,7 +105,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None) -> in
     loaded = time.monotonic()
     source.warm_up()
     output = Speaker()
-    daemon = Daemon(source, output, log, status, queue_size, spool=place.spool)
+    daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())

@@ -5,8 +5,9 @@ commands at once), the synthesis thread turns the next job into chunks, and the
 audio thread writes them to the device. Only the audio thread touches the
 output (PortAudio is not thread-safe); others ask it to stop through the job's
 event, which it checks between small blocks, so a stop takes effect within one
-block. A job is logged exactly once: by the reader if it never left the queue,
-else by the audio thread.
+block. Requests queued back to back flow on the open device, `gap` seconds
+apart; it is drained and closed when nothing more waits. A job is logged
+exactly once: by the reader if it never left the queue, else by the audio thread.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kokoro_pipe.daemon.fifo import TooLong
 from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import BadRequest, Command, Request, parse
 from kokoro_pipe.errors import KokoroPipeError
+from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.voice.synthesis import NothingToSay
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
@@ -41,12 +43,15 @@ class Output(Protocol):
     device: str | None
 
     def is_open(self) -> bool: ...
-    # Open the default device (refreshing the device list) for one request;
-    # its writes give up without blocking once `stop` is set.
+    # Play one request from now on (on the open stream, else opening the default
+    # device); its writes give up without blocking once `stop` is set.
     def open(self, stop: threading.Event) -> None: ...
     def write(self, block: np.ndarray) -> None: ...
+    def pause(self, seconds: float) -> None: ...  # end of a request: silence after it
+    def idle(self) -> None: ...  # keep an open stream from running dry between requests
     def stats(self) -> PlayStats: ...  # since open: first_write, underruns
     def close(self, drain: bool) -> None: ...  # drain: wait until all is heard
+    def rescan(self) -> None: ...  # refresh the device list while nothing plays
 
 
 # The audio chunks of a request; stops early once the event is set (daemon/speech_source.py).
@@ -88,9 +93,10 @@ _PREPARE = object()  # a job's synthesis began: an idle audio thread opens the d
 
 class Daemon:
     def __init__(self, chunk_source: ChunkSource, output: Output, log: EventLog,
-                 status: StatusFile, queue_size: int = 64, spool=None):
+                 status: StatusFile, queue_size: int = 64, spool=None,
+                 gap: float = PARAGRAPH_PAUSE):
         self.chunk_source, self.output, self.log, self.status = chunk_source, output, log, status
-        self.queue_size, self.spool = queue_size, spool
+        self.queue_size, self.spool, self.gap = queue_size, spool, gap
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
         self._active: list[Job] = []  # off the queue, not yet logged; [0] plays
@@ -227,6 +233,8 @@ class Daemon:
                 except queue.Empty:
                     if self._sounding and self._sounding.stop.is_set():
                         self._release(drain=False)
+                    elif self._sounding and self._sounding.first_sample is None:
+                        self.output.idle()  # the next request's first audio is coming
                     continue
                 if job is None:
                     return
@@ -255,7 +263,7 @@ class Daemon:
                 self._wait_while_paused(job)
                 if job.stop.is_set():
                     return self._release(drain=False)
-                if not self.output.is_open():
+                if self._sounding is not job or not self.output.is_open():
                     self.output.open(job.stop)
                     self._sounding = job
                 self.output.write(audio[start:start + BLOCK])
@@ -287,27 +295,54 @@ class Daemon:
                        else "stopped" if job.first_sample is not None else "cancelled")
             self._finish(job, outcome, reason)
         else:
-            self._release(drain=True)  # never cut off by the next request
+            following = self._following(job)
+            if following is None:
+                self._release(drain=True)  # never cut off by the next request
+            else:  # flow on: the next request plays on this stream, `gap` later
+                self._note_end(job, drained=True)
+                with self._cond:  # a stop from now on is the next one's
+                    self._active.remove(job)
+                self.output.open(following.stop)
+                self._sounding = following
+                self.output.pause(self.gap)  # before logging: the stream must not run dry
             self._finish(job, "spoken")
+
+    def _following(self, job: Job) -> Job | None:
+        """The request to be spoken after `job`, if one waits and we are not paused."""
+        with self._cond:
+            if self._paused or self._closing or not self.output.is_open():
+                return None
+            waiting = [j for j in self._active if j is not job] + list(self._queue)
+            return waiting[0] if waiting else None
 
     def _release(self, drain: bool) -> None:
         """Close the output (drained, or aborted at once) and note in the
-        sounding job when its sound ended and what the device reported."""
-        job = self._sounding
+        sounding job when its sound ended; then rescan the devices."""
+        job, was_open = self._sounding, self.output.is_open()
         try:
-            if self.output.is_open():
+            if was_open:
                 self.output.close(drain)
         except Exception as e:  # noqa: BLE001
             self.log("error", reason=f"closing the audio device: {type(e).__name__}: {e}")
         if job is not None:
             self._sounding = None
-            job.audio_end = time.time()
-            job.aborted = None if drain else time.monotonic()
-            stats = self.output.stats()
-            job.underruns += stats.underruns
-            job.device = self.output.device
-            if job.first_sample is None:
-                job.first_sample = stats.first_write  # a short one starts at the drain
+            self._note_end(job, drain)
+        if was_open:
+            try:
+                self.output.rescan()
+            except Exception as e:  # noqa: BLE001
+                self.log("error", reason=f"rescanning audio devices: {type(e).__name__}: {e}")
+
+    def _note_end(self, job: Job, drained: bool) -> None:
+        """When the job's sound ended (its last sample heard, or cut; when it
+        flows on, handed to the device) and what the device reported."""
+        job.audio_end = time.time()
+        job.aborted = None if drained else time.monotonic()
+        stats = self.output.stats()
+        job.underruns += stats.underruns
+        job.device = self.output.device
+        if job.first_sample is None:
+            job.first_sample = stats.first_write  # a short one starts at the drain
 
     # -- outcomes ------------------------------------------------------------
 

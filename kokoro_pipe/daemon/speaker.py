@@ -1,4 +1,6 @@
-"""kk-speakd's output: kk-play's Player on the default device, one request at a time.
+"""kk-speakd's output: kk-play's Player on the default device. Requests queued
+back to back flow on one open stream, a pause apart; the device closes when
+the queue is empty.
 
 The Player writes in 50 ms blocks, but one PortAudio write can block far
 longer when the server stalls (a PulseAudio null sink renders 2 s at a time),
@@ -20,23 +22,28 @@ from kokoro_pipe.audio import devices
 from kokoro_pipe.audio.devices import default_output_watch, open_output
 from kokoro_pipe.audio.player import Player, PlayStats
 
-LATENCY = 0.1  # seconds of device buffer: what a stop can still let through
+LATENCY = 0.2  # seconds of device buffer: rides out a busy machine; a stop aborts it
 FRESH_FOR = 2.0  # seconds a device list rescanned at the end of a request is trusted
 ROOM_POLL = 0.005  # seconds between checks for room in the device buffer
+IDLE_FILL = 0.05  # seconds of silence kept queued while the next request's audio is made
 
 
 class _StoppableOutput:
     """A devices.PortAudioOutput whose write() gives up when `stop` is set."""
 
     def __init__(self, output, stop: threading.Event):
-        self._output, self._stop = output, stop
+        self._output, self.stop = output, stop
         self.name, self.latency = output.name, output.latency
+
+    def queued(self) -> float:
+        """Seconds of audio in the device buffer, not yet played."""
+        return (self._output.capacity - self._output.room()) / self._output.rate
 
     def write(self, block: np.ndarray) -> bool:
         underran = False
         while len(block):
             room = self._output.room()
-            if self._stop.is_set():
+            if self.stop.is_set():
                 return underran
             if room == 0:
                 time.sleep(ROOM_POLL)
@@ -65,25 +72,45 @@ class Speaker:
         self._watch = default_output_watch()  # the Player follows a new default
         self._stop = threading.Event()
         self._player = Player(self._open, self._watch)
+        self._output: _StoppableOutput | None = None  # the last one opened
         self.device: str | None = None  # kept after close, for the request's log
         self._refreshed = float("-inf")
 
     def _open(self, rate: int, channels: int) -> _StoppableOutput:
-        return _StoppableOutput(open_output(None, rate, channels, LATENCY), self._stop)
+        self._output = _StoppableOutput(open_output(None, rate, channels, LATENCY), self._stop)
+        return self._output
 
     def is_open(self) -> bool:
         return self._player.is_open
 
     def open(self, stop: threading.Event) -> None:
-        """Open the default device for one request. The device list was rescanned
-        when the last request closed it; after a pause longer than FRESH_FOR it is
-        rescanned again here, so a device plugged in meanwhile is seen."""
-        if time.monotonic() - self._refreshed > FRESH_FOR:
-            devices.refresh()
+        """Play one request's audio from now on, watching its `stop`: on the
+        stream already open (the previous request's), else on the default
+        device. The device list was rescanned when the last stream closed;
+        after a pause longer than FRESH_FOR it is rescanned again here, so a
+        device plugged in meanwhile is seen."""
         self._stop = stop
+        if self._output is not None:
+            self._output.stop = stop
         self._player.stats = PlayStats()
-        self._player.open(SAMPLE_RATE, 1)
+        if not self._player.is_open:
+            if time.monotonic() - self._refreshed > FRESH_FOR:
+                devices.refresh()
+            self._player.open(SAMPLE_RATE, 1)
         self.device = self._player.device
+
+    def pause(self, seconds: float) -> None:
+        """End the request's audio and queue `seconds` of silence after it; the
+        stream stays open for the next request."""
+        self._player.pause(seconds)
+
+    def idle(self) -> None:
+        """While the next request's first audio is being made: keep IDLE_FILL
+        of silence queued, so the stream neither runs dry nor delays it much."""
+        if self._output is not None and self._player.is_open:
+            missing = IDLE_FILL - self._output.queued()
+            if missing > 0:
+                self._player.pause(missing)
 
     def write(self, block: np.ndarray) -> None:
         """Blocks while the device is full, unless the request's stop is set."""
@@ -98,6 +125,10 @@ class Speaker:
             self._player.drain()  # waits until everything written was heard
         else:
             self._player.abort()
-        # Rescan now, while nothing plays, rather than on the next request's path.
+        self._output = None
+
+    def rescan(self) -> None:
+        """Rescan the device list now, while nothing plays, rather than on the
+        next request's path (and after the sound's end was noted, not before)."""
         devices.refresh()
         self._refreshed = time.monotonic()
