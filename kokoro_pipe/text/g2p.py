@@ -68,7 +68,10 @@ class G2P:
             raise UsageError(f"language {lang!r} is not supported here (supported: {known})")
 
     def __call__(self, text: str) -> str:
-        text = self.normalize(text)
+        return self.phonemize(self.normalize(text))
+
+    def phonemize(self, text: str) -> str:
+        """Phonemes of text already normalized (what `normalize` returned)."""
         if not text:
             return ""
         with self._lock:
