@@ -111,6 +111,35 @@ def test_phones(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("Call 555-0123.", "Call five five five, zero one two three."),
+    ("call 867-5309 now", "call eight six seven, five three zero nine now"),
+    ("555-1234, or 555-9876", "five five five, one two three four, or five five five, "
+                              "nine eight seven six"),
+    ("ext: 212-1000", "ext: two one two, one zero zero zero"),  # one round end is not enough
+    ("at 800-0199", "at eight zero zero, zero one nine nine"),  # falls: no range
+    ("+1 555-0123", "plus one, five five five, zero one two three"),
+])
+def test_local_phones_are_read_digit_by_digit(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3-5 days", "three to five days"),
+    ("10-20", "ten to twenty"),
+    ("1990-2000", "nineteen ninety to two thousand"),
+    ("$5-$10", "five dollars to ten dollars"),
+    ("$500-$1000", "five hundred dollars to one thousand dollars"),
+    ("pages 100-120", "pages one hundred to one hundred twenty"),
+    ("500-1000 words", "five hundred to one thousand words"),  # both ends round
+    ("125-1500 mg", "one hundred twenty five to one thousand five hundred milligrams"),
+    ("between 123-4567", "between one hundred twenty three to four thousand five hundred "
+                         "sixty seven"),
+])
+def test_ranges_that_look_like_local_phones_stay_ranges(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("on 2024-03-05", "on March fifth twenty twenty four"),
     ("on 3/4/2021", "on March fourth twenty twenty one"),
     ("on 25/12/99", "on December twenty fifth nineteen ninety nine"),

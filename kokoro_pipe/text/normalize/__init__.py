@@ -10,7 +10,7 @@ text to text, and the order matters:
  lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
  normalization (first the forms whose digits would be misread one by one later)
              5 emails, urls   before anything reads their dots and digits
-             6 phones     555-123-4567 before ranges and dates see the dashes
+             6 phones     555-123-4567, 555-0123 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
              8 times      7:45, 10:30 am, 10pm
              9 versions   v1.2.3, Python 3.12, IP addresses
