@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kokoro_pipe.text import normalize as nz
 from kokoro_pipe.text.normalize import Normalizer
 from kokoro_pipe.text.normalize.sanitize import LONG_TOKEN
+from kokoro_pipe.text.numwords import cardinal, ordinal
 
 PIPELINE = Normalizer()
 
@@ -177,6 +178,10 @@ def test_times(text, expected):
     ("Version v2.0", "Version two point zero"),
     ("Python 3.12", "Python three point twelve"),
     ("1.10.2", "one point ten point two"),
+    ("V1.2", "version one point two"),
+    ("v2 is out", "version two is out"),
+    ("a V8 engine", "a V8 engine"),  # an engine, not a version
+    ("V6 or V12", "V6 or V12"),
     ("192.168.1.1", "one hundred ninety two dot one hundred sixty eight dot one dot one"),
 ])
 def test_versions(text, expected):
@@ -311,6 +316,55 @@ def test_numbers(text, expected):
 ])
 def test_abbreviations(text, expected):
     assert nz.abbreviations(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("World War II ended.", "World War two ended."),
+    ("World War I ended.", "World War one ended."),
+    ("Read Chapter IV first", "Read Chapter four first"),
+    ("see chapter XII", "see chapter twelve"),
+    ("Part III", "Part three"),
+    ("Part I of two", "Part one of two"),
+    ("Act V, Scene II.", "Act five, Scene two."),
+    ("Super Bowl LVII", "Super Bowl fifty seven"),
+    ("Type II diabetes", "Type two diabetes"),
+    ("Title IX", "Title nine"),
+    ("Vol. IV is out.", "volume four is out."),
+    ("Henry VIII had six wives.", "Henry the eighth had six wives."),
+    ("Louis XIV", "Louis the fourteenth"),
+    ("Elizabeth II's reign", "Elizabeth the second's reign"),
+    ("Elizabeth I of England", "Elizabeth the first of England"),
+    ("Pope John Paul II", "Pope John Paul the second"),
+    ("King Henry V, then", "King Henry the fifth, then"),
+    ("George VI.", "George the sixth."),
+])
+def test_roman_numerals_after_a_name_or_title_word(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I think so.", "For my part I think", "Part I think", "When I met Elizabeth I smiled",
+    "Then James I was there", "MIX it", "CIVIL war", "DC and CD", "the MD said", "Acme LLC",
+    "a V8 engine", "Malcolm X", "Vitamin D", "Type C", "Class C", "an IV drip", "iOS XI",
+    "Chapter IV-V", "Henry IIX", "Henry VX", "chapter iv", "Grade D", "Section M", "War MIX",
+])
+def test_roman_numerals_elsewhere_are_left_alone(text):
+    assert said(text) == text
+
+
+def _to_roman(n: int) -> str:
+    out = ""
+    for numeral, worth in [("L", 50), ("XL", 40), ("X", 10), ("IX", 9), ("V", 5),
+                           ("IV", 4), ("I", 1)]:
+        out += numeral * (n // worth)
+        n %= worth
+    return out
+
+
+@pytest.mark.parametrize("n", range(1, 90))
+def test_every_numeral_to_89_is_counted(n):
+    assert nz.roman(f"Chapter {_to_roman(n)}.") == f"Chapter {cardinal(n)}."
+    assert nz.roman(f"Louis {_to_roman(n)}.") == f"Louis the {ordinal(n)}."
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -15,12 +15,14 @@ text to text, and the order matters:
              8 times      7:45, 10:30 am, 10pm
              9 versions   v1.2.3, Python 3.12, IP addresses
             10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
-            11 symbols    C#, ±, ~5, x between numbers
-            12 ranges     3-5 -> 3 to 5, so the later rules read both ends
-            13 money      $5.50, $3k, £2.5m
-            14 percents, units  50%, 5 km, 72°F
-            15 ordinals, decades, years (by context), fractions
-            16 numbers    what digits remain: 1,234 / 2.5 / -3
+            11 roman      Henry VIII, World War II: after a ruler's name or a title
+                          word only, after "Vol." has become "volume"
+            12 symbols    C#, ±, ~5, x between numbers
+            13 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            14 money      $5.50, $3k, £2.5m
+            15 percents, units  50%, 5 km, 72°F
+            16 ordinals, decades, years (by context), fractions
+            17 numbers    what digits remain: 1,234 / 2.5 / -3
  then misaki: it reads words and its own punctuation. Inline markup
  `[word](/phonemes/)` passes through every step untouched and misaki applies
  it; the words of a stress mark `[words](+1)` are normalized in place.
@@ -54,6 +56,7 @@ from kokoro_pipe.text.normalize.numbers import (
     units,
     years,
 )
+from kokoro_pipe.text.normalize.roman import roman
 from kokoro_pipe.text.normalize.sanitize import (
     EMOJI_MODES,
     controls,
@@ -83,6 +86,7 @@ __all__ = [
     "percents",
     "phones",
     "ranges",
+    "roman",
     "symbols",
     "times",
     "units",
@@ -114,7 +118,7 @@ class Normalizer:
         self.steps += [
             *map(outside_markup, [emails, urls, phones]),
             outside_markup(partial(dates, day_first=day_first)),
-            *map(outside_markup, [times, versions, abbreviations, symbols, ranges, money,
+            *map(outside_markup, [times, versions, abbreviations, roman, symbols, ranges, money,
                                   percents, units, ordinals, decades, years, fractions,
                                   numbers]),
         ]
