@@ -72,6 +72,15 @@ def test_kk_g2p_json_and_spoken_exclude_each_other():
     assert result.stderr.decode().count("\n") == 1 and "--spoken" in result.stderr.decode()
 
 
+def test_kk_g2p_one_line_list_items_get_the_pause_of_a_comma():
+    lists = ["- Milk - Eggs - Bread", "* one * two * three", "• red • green"]
+    commas = ["Milk, Eggs, Bread", "one, two, three", "red, green"]
+    out = run("kk-g2p", *[a for t in lists + commas for a in ("-t", t)]).stdout.decode()
+    phonemes = out.splitlines()
+    assert phonemes[:3] == phonemes[3:]
+    assert all(p.count(",") == t.count(",") for p, t in zip(phonemes[3:], commas, strict=True))
+
+
 def test_a_malformed_lexicon_is_one_line_and_exit_78(tmp_path):
     bad = tmp_path / "lex.tsv"
     bad.write_text("word without tab\n", encoding="utf-8")

@@ -56,6 +56,29 @@ def test_markdown(text, expected):
     assert nz.markdown(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("- Milk - Eggs - Bread", "Milk, Eggs, Bread"),
+    ("* one * two * three", "one, two, three"),
+    ("+ Milk + Eggs", "Milk, Eggs"),
+    ("• a • b", "a, b"),
+    ("Tags: red • green • blue", "Tags: red, green, blue"),  # a dot bullet anywhere
+    ("Home · About · Contact", "Home, About, Contact"),
+    ("- Fix the bug. - Ship it!", "Fix the bug. Ship it!"),  # already a pause
+    ("- Shopping: - Milk", "Shopping: Milk"),
+    ("- **Milk** - *Eggs*", "Milk, Eggs"),
+    ("- x-ray - well-known", "x-ray, well-known"),  # hyphens inside words stay
+    ("- Pages 3 - 5 - Eggs", "Pages 3 - 5, Eggs"),  # a range stays
+    ("- Temp - -5 C", "Temp, -5 C"),  # a minus sign stays
+    ("* 2 * 4 = 8", "2 * 4 = 8"),  # a product stays
+    ("well - known", "well - known"),  # not a list line: a dash as punctuation
+    ("It works - mostly * really", "It works - mostly * really"),
+    ("- - x", "x"),
+    ("• • •", "•"),
+])
+def test_list_items_on_one_line_are_separated(text, expected):
+    assert nz.markdown(text) == expected
+
+
 @pytest.mark.parametrize("mode, text, expected", [
     ("skip", "Deployed 🎉 today 😀", "Deployed today"),
     ("skip", "Great 🎉, thanks 👍🏽.", "Great, thanks."),
