@@ -23,9 +23,13 @@ text to text, and the order matters:
             15 percents, units  50%, 5 km, 72°F
             16 ordinals, decades, years (by context), fractions
             17 numbers    what digits remain: 1,234 / 2.5 / -3
- then misaki: it reads words and its own punctuation. Inline markup
- `[word](/phonemes/)` passes through every step untouched and misaki applies
- it; the words of a stress mark `[words](+1)` are normalized in place.
+            18 heteronyms readings misaki's lexicon lacks: "of lead" (the metal),
+                          "my resume", as phoneme markup
+ then misaki: it reads words and its own punctuation, a heteronym by spaCy's
+ tag, which text/tags.py corrects to a noun after a determiner ("the upset
+ was"). Inline markup `[word](/phonemes/)` passes through every step untouched
+ and misaki applies it; the words of a stress mark `[words](+1)` are normalized
+ in place.
 
 Before all this, kk-synth splits an SSML line into parts (text/ssml.py) and each
 speech part runs the pipeline; G2P (text/g2p.py) calls it on every chunk it is given.
@@ -43,6 +47,7 @@ from functools import partial
 
 from kokoro_pipe.text.normalize.abbreviations import abbreviations
 from kokoro_pipe.text.normalize.dates import dates, times
+from kokoro_pipe.text.normalize.heteronyms import heteronyms
 from kokoro_pipe.text.normalize.markup import characters, outside_markup
 from kokoro_pipe.text.normalize.numbers import (
     decades,
@@ -77,6 +82,7 @@ __all__ = [
     "emails",
     "emoji",
     "fractions",
+    "heteronyms",
     "long_tokens",
     "markdown",
     "money",
@@ -120,7 +126,7 @@ class Normalizer:
             outside_markup(partial(dates, day_first=day_first)),
             *map(outside_markup, [times, versions, abbreviations, roman, symbols, ranges, money,
                                   percents, units, ordinals, decades, years, fractions,
-                                  numbers]),
+                                  numbers, heteronyms]),
         ]
 
     def __call__(self, text: str) -> str:
