@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import numpy as np
@@ -35,6 +36,49 @@ def test_kk_g2p_no_normalize_leaves_it_to_misaki():
     plain = run("kk-g2p", "--no-normalize", "-t", "Dr. Smith, 2024 people").stdout.decode()
     normalized = run("kk-g2p", "-t", "Dr. Smith, 2024 people").stdout.decode()
     assert plain != normalized  # misaki reads 2024 as a year; the rules count people
+
+
+def test_kk_g2p_spoken_prints_the_normalized_words_line_by_line():
+    lines = "Dr. Smith paid $5.50\n\n## Build #42\n\xff bad\n<speak>2 <break/> apples</speak>\n"
+    result = subprocess.run([command("kk-g2p"), "--spoken"], input=lines.encode("latin-1"),
+                            capture_output=True, timeout=300)
+    assert result.returncode == 65  # the invalid UTF-8 line is rejected, the others said
+    assert result.stdout.decode().split("\n") == [
+        "Doctor Smith paid five dollars and fifty cents", "", "Build number forty two.", "",
+        "two apples", ""]
+    assert result.stderr.decode().startswith("kk-g2p: line 4: not valid UTF-8")
+
+
+def test_kk_g2p_json_spoken_is_exactly_what_misaki_was_given():
+    texts = ["Call 555-0123 at 10:30 am.", "World War II ended in 1945.", "- Milk - Eggs"]
+    args = [a for t in texts for a in ("-t", t)]
+    records = [json.loads(r) for r in run("kk-g2p", "--json", *args).stdout.splitlines()]
+    spoken = run("kk-g2p", "--spoken", *args).stdout.decode().splitlines()
+    assert [r["spoken"] for r in records] == spoken
+    assert all(s != t for s, t in zip(spoken, texts, strict=True))
+    # Phonemizing the spoken words as they are gives the same phonemes.
+    again = run("kk-g2p", "--no-normalize", *[a for s in spoken for a in ("-t", s)])
+    assert again.stdout.decode().splitlines() == [r["phonemes"] for r in records]
+
+
+def test_kk_g2p_spoken_with_no_normalize_is_the_text_itself():
+    result = run("kk-g2p", "--spoken", "--no-normalize", "-t", "Dr. 5 $3")
+    assert result.stdout.decode() == "Dr. 5 $3\n"
+
+
+def test_kk_g2p_json_and_spoken_exclude_each_other():
+    result = run("kk-g2p", "--json", "--spoken", "-t", "hi")
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().count("\n") == 1 and "--spoken" in result.stderr.decode()
+
+
+def test_kk_g2p_one_line_list_items_get_the_pause_of_a_comma():
+    lists = ["- Milk - Eggs - Bread", "* one * two * three", "• red • green"]
+    commas = ["Milk, Eggs, Bread", "one, two, three", "red, green"]
+    out = run("kk-g2p", *[a for t in lists + commas for a in ("-t", t)]).stdout.decode()
+    phonemes = out.splitlines()
+    assert phonemes[:3] == phonemes[3:]
+    assert all(p.count(",") == t.count(",") for p, t in zip(phonemes[3:], commas, strict=True))
 
 
 def test_a_malformed_lexicon_is_one_line_and_exit_78(tmp_path):

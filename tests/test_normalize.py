@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kokoro_pipe.text import normalize as nz
 from kokoro_pipe.text.normalize import Normalizer
 from kokoro_pipe.text.normalize.sanitize import LONG_TOKEN
+from kokoro_pipe.text.numwords import cardinal, ordinal
 
 PIPELINE = Normalizer()
 
@@ -52,6 +53,29 @@ def test_controls(text, expected):
     ("say [Kokoro](/kˈOkəɹO/) please", "say [Kokoro](/kˈOkəɹO/) please"),
 ])
 def test_markdown(text, expected):
+    assert nz.markdown(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("- Milk - Eggs - Bread", "Milk, Eggs, Bread"),
+    ("* one * two * three", "one, two, three"),
+    ("+ Milk + Eggs", "Milk, Eggs"),
+    ("• a • b", "a, b"),
+    ("Tags: red • green • blue", "Tags: red, green, blue"),  # a dot bullet anywhere
+    ("Home · About · Contact", "Home, About, Contact"),
+    ("- Fix the bug. - Ship it!", "Fix the bug. Ship it!"),  # already a pause
+    ("- Shopping: - Milk", "Shopping: Milk"),
+    ("- **Milk** - *Eggs*", "Milk, Eggs"),
+    ("- x-ray - well-known", "x-ray, well-known"),  # hyphens inside words stay
+    ("- Pages 3 - 5 - Eggs", "Pages 3 - 5, Eggs"),  # a range stays
+    ("- Temp - -5 C", "Temp, -5 C"),  # a minus sign stays
+    ("* 2 * 4 = 8", "2 * 4 = 8"),  # a product stays
+    ("well - known", "well - known"),  # not a list line: a dash as punctuation
+    ("It works - mostly * really", "It works - mostly * really"),
+    ("- - x", "x"),
+    ("• • •", "•"),
+])
+def test_list_items_on_one_line_are_separated(text, expected):
     assert nz.markdown(text) == expected
 
 
@@ -111,6 +135,35 @@ def test_phones(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("Call 555-0123.", "Call five five five, zero one two three."),
+    ("call 867-5309 now", "call eight six seven, five three zero nine now"),
+    ("555-1234, or 555-9876", "five five five, one two three four, or five five five, "
+                              "nine eight seven six"),
+    ("ext: 212-1000", "ext: two one two, one zero zero zero"),  # one round end is not enough
+    ("at 800-0199", "at eight zero zero, zero one nine nine"),  # falls: no range
+    ("+1 555-0123", "plus one, five five five, zero one two three"),
+])
+def test_local_phones_are_read_digit_by_digit(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3-5 days", "three to five days"),
+    ("10-20", "ten to twenty"),
+    ("1990-2000", "nineteen ninety to two thousand"),
+    ("$5-$10", "five dollars to ten dollars"),
+    ("$500-$1000", "five hundred dollars to one thousand dollars"),
+    ("pages 100-120", "pages one hundred to one hundred twenty"),
+    ("500-1000 words", "five hundred to one thousand words"),  # both ends round
+    ("125-1500 mg", "one hundred twenty five to one thousand five hundred milligrams"),
+    ("between 123-4567", "between one hundred twenty three to four thousand five hundred "
+                         "sixty seven"),
+])
+def test_ranges_that_look_like_local_phones_stay_ranges(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("on 2024-03-05", "on March fifth twenty twenty four"),
     ("on 3/4/2021", "on March fourth twenty twenty one"),
     ("on 25/12/99", "on December twenty fifth nineteen ninety nine"),
@@ -148,6 +201,10 @@ def test_times(text, expected):
     ("Version v2.0", "Version two point zero"),
     ("Python 3.12", "Python three point twelve"),
     ("1.10.2", "one point ten point two"),
+    ("V1.2", "version one point two"),
+    ("v2 is out", "version two is out"),
+    ("a V8 engine", "a V8 engine"),  # an engine, not a version
+    ("V6 or V12", "V6 or V12"),
     ("192.168.1.1", "one hundred ninety two dot one hundred sixty eight dot one dot one"),
 ])
 def test_versions(text, expected):
@@ -282,6 +339,55 @@ def test_numbers(text, expected):
 ])
 def test_abbreviations(text, expected):
     assert nz.abbreviations(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("World War II ended.", "World War two ended."),
+    ("World War I ended.", "World War one ended."),
+    ("Read Chapter IV first", "Read Chapter four first"),
+    ("see chapter XII", "see chapter twelve"),
+    ("Part III", "Part three"),
+    ("Part I of two", "Part one of two"),
+    ("Act V, Scene II.", "Act five, Scene two."),
+    ("Super Bowl LVII", "Super Bowl fifty seven"),
+    ("Type II diabetes", "Type two diabetes"),
+    ("Title IX", "Title nine"),
+    ("Vol. IV is out.", "volume four is out."),
+    ("Henry VIII had six wives.", "Henry the eighth had six wives."),
+    ("Louis XIV", "Louis the fourteenth"),
+    ("Elizabeth II's reign", "Elizabeth the second's reign"),
+    ("Elizabeth I of England", "Elizabeth the first of England"),
+    ("Pope John Paul II", "Pope John Paul the second"),
+    ("King Henry V, then", "King Henry the fifth, then"),
+    ("George VI.", "George the sixth."),
+])
+def test_roman_numerals_after_a_name_or_title_word(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I think so.", "For my part I think", "Part I think", "When I met Elizabeth I smiled",
+    "Then James I was there", "MIX it", "CIVIL war", "DC and CD", "the MD said", "Acme LLC",
+    "a V8 engine", "Malcolm X", "Vitamin D", "Type C", "Class C", "an IV drip", "iOS XI",
+    "Chapter IV-V", "Henry IIX", "Henry VX", "chapter iv", "Grade D", "Section M", "War MIX",
+])
+def test_roman_numerals_elsewhere_are_left_alone(text):
+    assert said(text) == text
+
+
+def _to_roman(n: int) -> str:
+    out = ""
+    for numeral, worth in [("L", 50), ("XL", 40), ("X", 10), ("IX", 9), ("V", 5),
+                           ("IV", 4), ("I", 1)]:
+        out += numeral * (n // worth)
+        n %= worth
+    return out
+
+
+@pytest.mark.parametrize("n", range(1, 90))
+def test_every_numeral_to_89_is_counted(n):
+    assert nz.roman(f"Chapter {_to_roman(n)}.") == f"Chapter {cardinal(n)}."
+    assert nz.roman(f"Louis {_to_roman(n)}.") == f"Louis the {ordinal(n)}."
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -68,7 +68,10 @@ class G2P:
             raise UsageError(f"language {lang!r} is not supported here (supported: {known})")
 
     def __call__(self, text: str) -> str:
-        text = self.normalize(text)
+        return self.phonemize(self.normalize(text))
+
+    def phonemize(self, text: str) -> str:
+        """Phonemes of text already normalized (what `normalize` returned)."""
         if not text:
             return ""
         with self._lock:
@@ -79,6 +82,8 @@ class G2P:
 def _english(british: bool):
     import spacy
     from misaki import en, espeak
+
+    from kokoro_pipe.text.tags import nouns_after_determiners
 
     class MisakiG2P(en.G2P):
         """misaki's English G2P on an already-loaded spaCy pipeline.
@@ -94,6 +99,15 @@ def _english(british: bool):
             self.lexicon = en.Lexicon(british)
             self.fallback = fallback
             self.unk = "❓"
+
+        def tokenize(self, text, tokens, features):
+            tagged = super().tokenize(text, tokens, features)
+            nouns_after_determiners(tagged, self._heteronym)
+            return tagged
+
+        def _heteronym(self, word: str) -> bool:
+            entry = self.lexicon.golds.get(word) or self.lexicon.silvers.get(word)
+            return isinstance(entry, dict)
 
     nlp = spacy.load(spacy_pipeline_name(), enable=["tok2vec", "tagger"])
     return MisakiG2P(nlp, british, espeak.EspeakFallback(british=british))

@@ -10,20 +10,26 @@ text to text, and the order matters:
  lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
  normalization (first the forms whose digits would be misread one by one later)
              5 emails, urls   before anything reads their dots and digits
-             6 phones     555-123-4567 before ranges and dates see the dashes
+             6 phones     555-123-4567, 555-0123 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
              8 times      7:45, 10:30 am, 10pm
              9 versions   v1.2.3, Python 3.12, IP addresses
             10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
-            11 symbols    C#, ±, ~5, x between numbers
-            12 ranges     3-5 -> 3 to 5, so the later rules read both ends
-            13 money      $5.50, $3k, £2.5m
-            14 percents, units  50%, 5 km, 72°F
-            15 ordinals, decades, years (by context), fractions
-            16 numbers    what digits remain: 1,234 / 2.5 / -3
- then misaki: it reads words and its own punctuation. Inline markup
- `[word](/phonemes/)` passes through every step untouched and misaki applies
- it; the words of a stress mark `[words](+1)` are normalized in place.
+            11 roman      Henry VIII, World War II: after a ruler's name or a title
+                          word only, after "Vol." has become "volume"
+            12 symbols    C#, ±, ~5, x between numbers
+            13 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            14 money      $5.50, $3k, £2.5m
+            15 percents, units  50%, 5 km, 72°F
+            16 ordinals, decades, years (by context), fractions
+            17 numbers    what digits remain: 1,234 / 2.5 / -3
+            18 heteronyms readings misaki's lexicon lacks: "of lead" (the metal),
+                          "my resume", as phoneme markup
+ then misaki: it reads words and its own punctuation, a heteronym by spaCy's
+ tag, which text/tags.py corrects to a noun after a determiner ("the upset
+ was"). Inline markup `[word](/phonemes/)` passes through every step untouched
+ and misaki applies it; the words of a stress mark `[words](+1)` are normalized
+ in place.
 
 Before all this, kk-synth splits an SSML line into parts (text/ssml.py) and each
 speech part runs the pipeline; G2P (text/g2p.py) calls it on every chunk it is given.
@@ -41,6 +47,7 @@ from functools import partial
 
 from kokoro_pipe.text.normalize.abbreviations import abbreviations
 from kokoro_pipe.text.normalize.dates import dates, times
+from kokoro_pipe.text.normalize.heteronyms import heteronyms
 from kokoro_pipe.text.normalize.markup import characters, outside_markup
 from kokoro_pipe.text.normalize.numbers import (
     decades,
@@ -54,6 +61,7 @@ from kokoro_pipe.text.normalize.numbers import (
     units,
     years,
 )
+from kokoro_pipe.text.normalize.roman import roman
 from kokoro_pipe.text.normalize.sanitize import (
     EMOJI_MODES,
     controls,
@@ -74,6 +82,7 @@ __all__ = [
     "emails",
     "emoji",
     "fractions",
+    "heteronyms",
     "long_tokens",
     "markdown",
     "money",
@@ -83,6 +92,7 @@ __all__ = [
     "percents",
     "phones",
     "ranges",
+    "roman",
     "symbols",
     "times",
     "units",
@@ -114,9 +124,9 @@ class Normalizer:
         self.steps += [
             *map(outside_markup, [emails, urls, phones]),
             outside_markup(partial(dates, day_first=day_first)),
-            *map(outside_markup, [times, versions, abbreviations, symbols, ranges, money,
+            *map(outside_markup, [times, versions, abbreviations, roman, symbols, ranges, money,
                                   percents, units, ordinals, decades, years, fractions,
-                                  numbers]),
+                                  numbers, heteronyms]),
         ]
 
     def __call__(self, text: str) -> str:

@@ -6,11 +6,12 @@ import re
 
 TITLES = {"Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor", "Sgt": "Sergeant",
           "Capt": "Captain", "Lt": "Lieutenant", "Col": "Colonel", "Gen": "General",
-          "Rev": "Reverend", "Hon": "Honorable", "Mt": "Mount", "Ft": "Fort"}
+          "Rev": "Reverend", "Hon": "Honorable", "Mt": "Mount", "Ft": "Fort",
+          # before a number, so never ending a sentence: "Vol. IV", "Fig. 3"
+          "Fig": "figure", "fig": "figure", "Vol": "volume", "vol": "volume"}
 SUFFIXES = {"Jr": "Junior", "Sr": "Senior", "Ave": "Avenue", "Rd": "Road", "Blvd": "Boulevard",
             "Inc": "Incorporated", "Ltd": "Limited", "Corp": "Corporation", "Dept": "Department",
-            "Univ": "University", "approx": "approximately", "etc": "et cetera", "vs": "versus",
-            "Fig": "figure", "fig": "figure", "Vol": "volume", "vol": "volume"}
+            "Univ": "University", "approx": "approximately", "etc": "et cetera", "vs": "versus"}
 LATIN = {"e.g.": "for example", "i.e.": "that is", "a.k.a.": "also known as", "cf.": "compare"}
 # Saint or Street, Doctor or Drive: which one hangs on the words around it.
 PLACE_OR_PERSON = {"St": ("Saint", "Street"), "Dr": ("Doctor", "Drive")}

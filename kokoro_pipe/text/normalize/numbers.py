@@ -15,7 +15,8 @@ PHONE = re.compile(
 
 
 def phones(text: str) -> str:
-    """(555) 123-4567 -> 'five five five, one two three, four five six seven'."""
+    """(555) 123-4567 -> 'five five five, one two three, four five six seven'; 555-0123
+    the same unless it reads as a range (see _local)."""
 
     def spell(m: re.Match) -> str:
         groups = [g for g in m.groups() if g]
@@ -23,7 +24,23 @@ def phones(text: str) -> str:
         words = [("plus " if p.startswith("+") else "") + digits(p) for p in parts]
         return ", ".join(words)
 
-    return PHONE.sub(spell, text)
+    return LOCAL_PHONE.sub(_local, PHONE.sub(spell, text))
+
+
+# 555-0123: a range only when it rises and both ends are round (100-1200) or a
+# unit or range word says so (125-1500 mg, pages 101-1250).
+LOCAL_PHONE = re.compile(r"(?<![\w.,$£€¥₹+\-])(\d{3})-(\d{4})(?![\w\-]|[.,]\d)")
+RANGE_WORDS = frozenset(["pages", "page", "pp", "pp.", "lines", "verses", "between", "from"])
+
+
+def _local(m: re.Match) -> str:
+    first, second = int(m.group(1)), int(m.group(2))
+    before = m.string[: m.start()].split()[-1:] or [""]
+    after = re.match(r"\s?([^\s,.;:!?]+)", m.string[m.end():])
+    cued = before[0].lower() in RANGE_WORDS or bool(after and after.group(1) in UNITS)
+    if first < second and (first % 10 == second % 10 == 0 or cued):
+        return m.group()
+    return f"{digits(m.group(1))}, {digits(m.group(2))}"
 
 
 # -- ranges, money, percents, units -------------------------------------------

@@ -26,6 +26,8 @@ def controls(text: str) -> str:
 
 HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
 LIST_MARK = re.compile(r"^(?:[-*+•‣◦▪]\s+|>+\s*)+")
+BULLET_LINE = re.compile(r"^([-*+])\s")
+DOTS = re.compile(r"(?<=\S)\s+[•‣◦▪·]\s+(?=\S)")  # Home · About · Contact
 NUMBERED_ITEM = re.compile(r"^(\d{1,2})[.)]\s+(?=\S)")
 RULE_LINE = re.compile(r"^\s*([-*_=~])(?:\s*\1){2,}\s*$")
 FENCE = re.compile(r"^(?:```|~~~)\S*$")
@@ -39,7 +41,8 @@ CODE = re.compile(r"(`+)\s*(.+?)\s*\1")
 
 def markdown(text: str) -> str:
     """Markdown marks out, their words kept: a heading ends a sentence, a
-    numbered item keeps its number, a table row becomes a list of its cells."""
+    numbered item keeps its number, a table row becomes a list of its cells,
+    and so do the items of a list written on one line."""
     line = text.strip()
     if RULE_LINE.match(line) or FENCE.match(line) or (TABLE_SEPARATOR.match(line) and "-" in line):
         return ""
@@ -49,7 +52,8 @@ def markdown(text: str) -> str:
     if heading:
         line = heading.group(1)
         line = line if line[-1:] in ".!?:" else line + "."
-    line = LIST_MARK.sub("", line)
+    bullet = BULLET_LINE.match(line)
+    line = _items(LIST_MARK.sub("", line), bullet.group(1) if bullet else None)
     line = NUMBERED_ITEM.sub(r"\1, ", line)
     line = IMAGE.sub(r"\1", line)
     line = LINK.sub(r"\1", line)
@@ -58,6 +62,22 @@ def markdown(text: str) -> str:
         line = STRONG.sub(r"\2", line)
         line = EMPHASIS.sub(r"\2", line)
     return line
+
+
+def _items(line: str, bullet: str | None) -> str:
+    """- Milk - Eggs - Bread -> 'Milk, Eggs, Bread': on a line that started with
+    a list mark, the same mark between spaces starts another item; a dot-like
+    bullet does so anywhere. A mark between two digits stays: 5 - 3, 2 * 4."""
+    if bullet:
+        line = re.sub(rf"(?<=\S)\s+{re.escape(bullet)}\s+(?=\S)", _item_break, line)
+    line = DOTS.sub(_item_break, line)
+    return re.sub(r"\s*\0\s*", lambda m: " " if line[m.start() - 1] in ".!?:;," else ", ",
+                  line)
+
+
+def _item_break(m: re.Match) -> str:
+    before, after = m.string[m.start() - 1 : m.start()], m.string[m.end() : m.end() + 1]
+    return m.group() if before.isdigit() and after.isdigit() else "\0"
 
 
 EMOJI = re.compile(

@@ -40,7 +40,8 @@ def emails(text: str) -> str:
     return EMAIL.sub(lambda m: _spell_address(m.group()), text)
 
 
-VERSION = re.compile(r"(?<![\w.])[vV](\d+(?:\.\d+)*)(?![\w.]|\.\d)"
+# A capital V takes a dot to be a version: V8 and V12 are engines.
+VERSION = re.compile(r"(?<![\w.])(?:v|V(?=\d+\.\d))(\d+(?:\.\d+)*)(?![\w.]|\.\d)"
                      r"|(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w]|\.\d)")
 VERSION_V = re.compile(r"(?i)\b(version|release)\s+v(?=\d)")
 VERSION_WORD = re.compile(
