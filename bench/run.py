@@ -1,6 +1,6 @@
 """kokoro-pipe benchmarks: one command, a table on stdout, JSON to a file.
 
-    python bench/run.py                       # (a) to (d), 3 runs / 20 requests each
+    python bench/run.py                       # (a) to (d) and (f), 3 runs / 20 requests each
     python bench/run.py --only b --repeat 5
     python bench/run.py --long                # also (e): ten minutes of continuous speech
 
@@ -23,6 +23,7 @@ import click
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
+import at_sink  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
 import throughput  # noqa: E402
@@ -33,14 +34,16 @@ from pulse_rig import PulseRig  # noqa: E402
 @click.command()
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
 @click.option("--requests", default=20, show_default=True, help="Daemon requests per kind.")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c"]),
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f"]),
               help="Sections to run (c includes d).")
+@click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               default=str(HERE / "results.json"), show_default=True)
-def main(repeat: int, requests: int, only: tuple[str, ...], long_: bool, json_path: str):
+def main(repeat: int, requests: int, only: tuple[str, ...], tail_runs: int, long_: bool,
+         json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c"}
+    wanted = set(only) or {"a", "b", "c", "f"}
     if "a" in wanted:
         results["a"] = a = throughput.run(repeat, command("kk-synth"))
         _print_a(a, repeat)
@@ -55,6 +58,12 @@ def main(repeat: int, requests: int, only: tuple[str, ...], long_: bool, json_pa
             if "c" in wanted:
                 results["c"] = c = latency.warm_daemon(rig.env, Path(tmp) / "daemon", requests)
                 _print_c(c)
+                results["c_at_sink"] = s = at_sink.speakd_at_sink(
+                    rig, Path(tmp) / "daemon-sink", requests, gap=0.4)
+                _print_c_at_sink(s)
+            if "f" in wanted:
+                results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
+                _print_f(f)
             if long_:
                 results["e"] = e = long_read.run(rig.env)
                 _print_e(e)
@@ -92,6 +101,27 @@ def _print_c(c: dict) -> None:
     rss = c["rss_mib"]
     print(f"    RSS MiB: after ready {rss['after_ready']:.0f}, end {rss['end']:.0f}, "
           f"max {rss['max']:.0f}; underruns {c['underruns']}")
+
+
+def _print_c_at_sink(s: dict) -> None:
+    print("(c) warm kk-speakd at the sink (ms from the FIFO write; monitor client 5 ms)")
+    rows = [("first audio at the sink", s["first_audio"]["at_sink_ms"]),
+            ("  the daemon's own ttfa_ms", s["first_audio"]["daemon_ttfa_ms"]),
+            ("stop -> silent at the sink", s["stop"]),
+            ("interrupt -> silent at the sink", s["interrupt"])]
+    rows += [(f"gap, {name} (pause {s['gaps']['pause_ms']:.0f})", r)
+             for name, r in s["gaps"].items() if isinstance(r, dict)]
+    for name, r in rows:
+        print(f"    {name:42} p50 {r['p50']:6.0f}   p95 {r['p95']:6.0f}   "
+              f"[{r['min']:.0f}, {r['max']:.0f}] (n={r['n']})")
+
+
+def _print_f(f: dict) -> None:
+    print("(f) kk-play: tone heard whole (to 1 ms), and exit after its last sample (ms)")
+    for case, r in f.items():
+        e = r["exit_after_sound_ms"]
+        print(f"    {case:28} whole {r['whole']}/{r['runs']}  most lost {r['lost_ms_max']} ms"
+              f"  exit p50 {e['p50']:.0f} p95 {e['p95']:.0f} max {e['max']:.0f}")
 
 
 def _print_e(e: dict) -> None:

@@ -80,6 +80,36 @@ class Capture:
         loud = np.flatnonzero(x > threshold)
         return self.arrived(int(loud[-1])) if len(loud) else None
 
+    def wait_sounding(self, seconds: float, timeout: float = 60) -> None:
+        """Until the sink has sounded for `seconds` and sounds now (its last
+        20 ms: not in a gap while a daemon synthesizes its next chunk)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            audio = self.samples()
+            if np.count_nonzero(audio) > seconds * RATE and np.any(audio[-RATE // 50:]):
+                return
+            assert time.monotonic() < deadline, "the sink never sounded"
+            time.sleep(0.005)
+
+    def sound_cut(self, written: float, silence: float = 0.1) -> float:
+        """When the sound that was sounding at `written` (a time.time()) stopped:
+        the arrival of its last sample, the one before the first `silence` of
+        exact zeros. A cut quicker than one recorder block ends before `written`."""
+        start = max(0, self.frame_at(written) - RATE // 10)  # it sounded 20 ms before
+        loud = np.flatnonzero(self.samples()[start:])
+        assert len(loud), "nothing was sounding at that time"
+        breaks = np.flatnonzero(np.diff(loud) > silence * RATE)
+        return self.arrived(start + int(loud[breaks[0]] if len(breaks) else loud[-1]))
+
+    def first_sound(self, after: float, threshold: float = 1e-4) -> float:
+        """When the first sample louder than `threshold` recorded after time
+        `after` arrived (a first voiced sample: speech starts quietly)."""
+        start = self.frame_at(after)
+        x = np.abs(self.samples()[start:]).reshape(-1, self.channels).max(axis=1)
+        loud = np.flatnonzero(x > threshold)
+        assert len(loud), "no sound after that time"
+        return self.arrived(start + int(loud[0]))
+
     def _record(self, stream) -> None:
         frame_bytes = 4 * self.channels
         got = 0

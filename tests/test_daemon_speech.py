@@ -99,36 +99,13 @@ def test_queued_requests_flow_a_pause_apart(speakd, pulse, reference, client_ms)
     assert all(r["underruns"] == 0 for r in records)
 
 
-def wait_until_sounding(capture, seconds: float, timeout: float = 60) -> None:
-    """Until the sink has sounded for `seconds` and sounds now (not in a gap
-    while the next chunk is synthesized)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        audio = capture.samples()
-        if np.count_nonzero(audio) > seconds * RATE and np.any(audio[-RATE // 50:]):
-            return
-        assert time.monotonic() < deadline, "the sink never sounded"
-        time.sleep(0.005)
-
-
-def sound_cut_at(capture, written: float, silence: float = 0.1) -> float:
-    """When the sound that was sounding at `written` stopped: the arrival at the
-    recorder of its last sample, the one before the first `silence` of exact
-    zeros. A cut quicker than one recorder block ends before `written`."""
-    start = max(0, capture.frame_at(written) - RATE // 10)  # it sounded 20 ms before
-    loud = np.flatnonzero(capture.samples()[start:])
-    assert len(loud), "nothing was sounding when the test wrote"
-    breaks = np.flatnonzero(np.diff(loud) > silence * RATE)
-    return capture.arrived(start + int(loud[breaks[0]] if len(breaks) else loud[-1]))
-
-
 @pytest.mark.parametrize("how", ["interrupt", "stop"])
 def test_interrupt_and_stop_silence_the_sink_at_once(speakd, pulse, reference, how):
     with pulse.record("one") as capture:
         speakd.write(json.dumps({"text": LONG, "id": f"long-{how}"}),
                      json.dumps({"text": "Queued behind it.", "id": f"next-{how}"}))
         speakd.wait_status("sounding", f"long-{how}")
-        wait_until_sounding(capture, SETTLE)
+        capture.wait_sounding(SETTLE)
         if how == "interrupt":
             written = speakd.write(json.dumps({"text": "Build broke.", "id": "urgent",
                                                "priority": "interrupt"}))
@@ -137,7 +114,7 @@ def test_interrupt_and_stop_silence_the_sink_at_once(speakd, pulse, reference, h
         cut = speakd.request(f"long-{how}")
     assert cut["outcome"] == "stopped"
     assert cut["reason"] == ("interrupted by urgent" if how == "interrupt" else "stop")
-    delay = sound_cut_at(capture, written) - written
+    delay = capture.sound_cut(written) - written
     print(f"{how}: silent at the sink {delay * 1000:.0f} ms after the write "
           f"(stop asked -> device aborted {cut['stop_ms']} ms)")
     assert delay < STOP_BOUND
