@@ -175,6 +175,25 @@ def test_a_new_default_sink_is_used_from_the_next_request(speakd, pulse, referen
     assert scores["one", "s2"] < 0.5 and scores["two", "s1"] < 0.5, scores
 
 
+def test_a_new_default_sink_between_queued_requests_takes_the_next_one(speakd, pulse,
+                                                                      reference):
+    """The stream kept open between queued requests still follows the default."""
+    texts = {"q1": "Queued first, on the first sink.", "q2": "Queued second, on the other one."}
+    with pulse.record("one") as on_one, pulse.record("two") as on_two:
+        speakd.write(*(json.dumps({"text": t, "id": rid}) for rid, t in texts.items()))
+        speakd.wait_status("sounding", "q1")
+        pulse.set_default("two")
+        records = [speakd.request(rid) for rid in texts]
+    pulse.set_default("one")
+    assert [r["outcome"] for r in records] == ["spoken", "spoken"]
+    heard_two = locate(on_two.samples(), reference(texts["q2"]))[1]
+    heard_one = locate(on_one.samples(), reference(texts["q2"]))[1]
+    print(f"q2: correlation {heard_two:.3f} on two, {heard_one:.3f} on one; "
+          f"devices {records[0]['device']!r}, {records[1]['device']!r}")
+    assert heard_two > 0.9 and heard_one < 0.5
+    assert "two" in records[1]["device"]
+
+
 def test_kk_say_end_to_end(speakd):
     env = {**os.environ, "KOKORO_PIPE_FIFO": str(speakd.fifo)}
     result = subprocess.run([command("kk-say"), "--id", "said", "Said", "and", "done."],
