@@ -26,7 +26,7 @@ LONG = ("This sentence is long on purpose so that the daemon is still speaking i
         "more until it is cut off")
 SETTLE = 2.5  # seconds of sound before the stop: past a stream's start-up
 THREE = ["Tests passed.", "Deploy finished.", "Coffee is ready."]
-GAP = 0.25  # --paragraph-pause of the daemon under test: silence between queued requests
+GAP = 0.0  # --paragraph-pause of the daemon under test: none, the hardest case for the flow
 GAP_MARGIN = 0.06  # the issue's target; phrase-cache hits take synthesis out of the timing
 
 
@@ -97,6 +97,26 @@ def test_queued_requests_flow_a_pause_apart(speakd, pulse, reference, client_ms)
     print(f"client {client_ms} ms: gaps {[round(g * 1000) for g in gaps]} ms (pause {GAP} s)")
     assert all(abs(g - GAP) <= GAP_MARGIN for g in gaps), gaps
     assert all(r["underruns"] == 0 for r in records)
+
+
+def test_a_request_failing_between_two_cuts_neither(speakd, pulse, reference):
+    """A request that fails before any of it sounds (nothing speakable) leaves
+    the stream to the next one: the tail of the one before is heard whole."""
+    before, after = "The one before ends whole.", "And the one after starts whole."
+    with pulse.record("one") as capture:
+        speakd.write(json.dumps({"text": before, "id": "before"}),
+                     json.dumps({"text": "🎉🎉", "id": "nothing"}),
+                     json.dumps({"text": after, "id": "after-it"}))
+        records = [speakd.request(rid) for rid in ("before", "nothing", "after-it")]
+    assert [r["outcome"] for r in records] == ["spoken", "rejected", "spoken"]
+    audio = capture.samples()
+    for text in (before, after):
+        ref = reference(text)
+        offset, score = locate(audio, ref)
+        tail = slice(len(ref) - RATE // 5, len(ref) - RATE // 200)  # its last 200 ms, to the fade
+        heard_tail = audio[offset : offset + len(ref)][tail]
+        assert score > 0.99, (text, score)
+        assert np.corrcoef(heard_tail, ref[tail])[0, 1] > 0.99, f"{text!r}: its end is missing"
 
 
 @pytest.mark.parametrize("how", ["interrupt", "stop"])

@@ -286,7 +286,10 @@ class Daemon:
 
     def _end(self, job: Job, item) -> None:
         if isinstance(item, _Failed):
-            self._release(drain=False)
+            if job.first_sample is None:  # none of it sounded: the one before plays out
+                self._pass_on(job)
+            else:
+                self._release(drain=False)
             self._finish(job, item.outcome, item.reason)
         elif job.stop.is_set():
             self._release(drain=False)
@@ -306,6 +309,15 @@ class Daemon:
                 self._sounding = following
                 self.output.pause(self.gap)  # before logging: the stream must not run dry
             self._finish(job, "spoken")
+
+    def _pass_on(self, job: Job) -> None:
+        """The stream goes on to the request after `job`, or drains if none waits."""
+        following = self._following(job)
+        if following is None:
+            self._release(drain=True)
+        else:
+            self.output.open(following.stop)
+            self._sounding = following
 
     def _following(self, job: Job) -> Job | None:
         """The request to be spoken after `job`, if one waits and we are not paused."""
