@@ -11,11 +11,11 @@ import click
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
-from kokoro_pipe.audio.sinks import FramedSink, RawSink, WavSink
 from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
-from kokoro_pipe.errors import EXIT_DATA, NoInputError, UsageError
+from kokoro_pipe.cli.output import FORMATS, choose_format, open_sink
+from kokoro_pipe.errors import EXIT_DATA, NoInputError
 from kokoro_pipe.text.chunks import samples
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
@@ -27,7 +27,9 @@ from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utter
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
 with --phonemes, kk-g2p output) from FILES, -t TEXT, or standard input, and
 writes audio to standard output as it is made: the framed kokoro-pipe stream
-(man 5 kokoro-pipe) for kk-play, or --wav, or --raw float32 for sox/ffmpeg.
+(man 5 kokoro-pipe) for kk-play, or --wav, or --raw float32 for sox/ffmpeg;
+or to a file (-o) in the format its extension names: .wav, .flac, .ogg, .opus,
+.mp3, .raw, .kkp.
 Each input line is one utterance. A bad line is reported and skipped (exit 65
 at the end); the lines around it are still spoken. Text is cleaned up and
 normalized before G2P (numbers, dates, times, money, units, URLs,
@@ -37,6 +39,8 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
 @click.option("--phonemes", is_flag=True, help="Input is kk-g2p output (plain or --json).")
 @click.option("--wav", is_flag=True, help="Write WAV (16-bit PCM).")
 @click.option("--raw", is_flag=True, help="Write bare float32 LE samples.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
+              help="Output format [default: from -o's extension, else the framed stream].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
 @click.option("--voice", default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
@@ -52,12 +56,11 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
 @text_options
 @pause_options
-def cli(files, texts, phonemes, wav, raw, output, voice, speed, lang, list_voices,
+def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
         model_path, voices_path, ssml_mode, emoji, lexicon_file, no_normalize,
         **pause_seconds) -> int:
     out = guard_stdout()
-    if wav and raw:
-        raise UsageError("--wav and --raw exclude each other")
+    fmt = choose_format(fmt, wav, raw, output)
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     names = voice_names(paths.voices)
@@ -66,9 +69,7 @@ def cli(files, texts, phonemes, wav, raw, output, voice, speed, lang, list_voice
         return 0
     parse_voice(voice, names)  # fail on a bad voice before any slow loading
     with contextlib.ExitStack() as stack:
-        target = stack.enter_context(open(output, "wb")) if output else out
-        sink = (WavSink if wav else RawSink if raw else FramedSink)(target, SAMPLE_RATE)
-        stack.callback(sink.close)
+        sink = open_sink(fmt, output, out, SAMPLE_RATE, stack)
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
             engine_loading = pool.submit(Engine, paths)
