@@ -34,6 +34,7 @@ from kokoro_pipe.daemon.speech_source import SpeechSource
 from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
 from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
 
@@ -65,9 +66,12 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--cache-mb", type=click.IntRange(0, 100_000), default=64, show_default=True,
               help="Phrase cache of short texts already spoken (0: none), in "
                    "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
+@click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
+              show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
+              "another one measured faster on this machine.")
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model_path,
-        voices_path, cache_mb) -> int:
+        voices_path, cache_mb, provider) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -80,11 +84,13 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, queue_size, model
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
+    providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
-    return serve(place, paths, voice, speed, lang, queue_size, cache)
+    return serve(place, paths, voice, speed, lang, queue_size, cache, provider)
 
 
-def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None) -> int:
+def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
+          provider="cpu") -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -93,7 +99,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None) -> in
     status.update(state="loading")
     began = time.monotonic()
     with ThreadPoolExecutor(1) as pool:  # the model loads while spaCy and misaki do
-        engine_loading = pool.submit(Engine, paths)
+        engine_loading = pool.submit(Engine, paths, provider=provider)
         g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
         engine = engine_loading.result()
     source = SpeechSource(engine, voice, speed, g2p, cache)

@@ -20,6 +20,7 @@ from kokoro_pipe.text.chunks import samples
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
 from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utterance
 
@@ -54,10 +55,13 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
               help="Model file [default: $KOKORO_PIPE_MODEL or the installed one].")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
+@click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
+              show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
+              "another one measured faster on this machine.")
 @text_options
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
-        model_path, voices_path, ssml_mode, emoji, lexicon_file, no_normalize,
+        model_path, voices_path, provider, ssml_mode, emoji, lexicon_file, no_normalize,
         **pause_seconds) -> int:
     out = guard_stdout()
     fmt = choose_format(fmt, wav, raw, output)
@@ -68,11 +72,12 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
         out.write("".join(f"{n}\n" for n in sorted(names)).encode())
         return 0
     parse_voice(voice, names)  # fail on a bad voice before any slow loading
+    providers.check(provider)
     with contextlib.ExitStack() as stack:
         sink = open_sink(fmt, output, out, SAMPLE_RATE, stack)
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
-            engine_loading = pool.submit(Engine, paths)
+            engine_loading = pool.submit(Engine, paths, provider=provider)
             g2p = None if phonemes else make_g2p(
                 lang or lang_for_voice(voice), emoji, lexicon_file, no_normalize)
             engine = engine_loading.result()
