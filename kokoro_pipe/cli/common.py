@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import click
 
+from kokoro_pipe.cli import config
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_SIGINT, EXIT_USAGE, KokoroPipeError
 
 
@@ -30,8 +31,10 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
     def main() -> None:
         setup_logging()
         try:
+            command.epilog = config.help_epilog()
+            defaults = config.default_map(prog, command)
             # Not command.main(): it turns a broken pipe into exit 1.
-            with command.make_context(prog, sys.argv[1:]) as ctx:
+            with command.make_context(prog, sys.argv[1:], default_map=defaults) as ctx:
                 code = command.invoke(ctx)
         except click.exceptions.Abort:
             code = EXIT_SIGINT

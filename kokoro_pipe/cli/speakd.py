@@ -54,8 +54,8 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--status", "show_status", is_flag=True,
               help="Print the running daemon's status as JSON; exit 69 if none runs.")
 @click.option("--voice", metavar="NAME",
-              default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
-              show_default=f"$KOKORO_PIPE_VOICE or {DEFAULT_VOICE}", help="Default voice.")
+              envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
+              show_default=True, show_envvar=True, help="Default voice.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Default speed.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
               help="Default text language [default: from the voice].")

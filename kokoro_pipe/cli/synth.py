@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,8 +43,8 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
               help="Output format [default: from -o's extension, else the framed stream].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
-@click.option("--voice", default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
-              show_default=f"$KOKORO_PIPE_VOICE or {DEFAULT_VOICE}",
+@click.option("--voice", envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
+              show_default=True, show_envvar=True,
               help="Voice name, or a blend like af_bella:0.6,af_sky:0.4.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="0.5 to 2.0.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
