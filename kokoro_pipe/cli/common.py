@@ -12,6 +12,7 @@ from collections.abc import Callable
 import click
 
 from kokoro_pipe.cli import config
+from kokoro_pipe.cli.completion import complete_if_asked
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_SIGINT, EXIT_USAGE, KokoroPipeError
 
 
@@ -29,6 +30,7 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
     """
 
     def main() -> None:
+        complete_if_asked(command, prog)  # before the config: a bad file must not break it
         setup_logging()
         try:
             command.epilog = config.help_epilog()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.daemon.core import Daemon
 from kokoro_pipe.daemon.fifo import (
@@ -53,7 +54,7 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--fifo-path", is_flag=True, help="Print the FIFO path and exit.")
 @click.option("--status", "show_status", is_flag=True,
               help="Print the running daemon's status as JSON; exit 69 if none runs.")
-@click.option("--voice", metavar="NAME",
+@click.option("--voice", shell_complete=completion.voices, metavar="NAME",
               envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
               show_default=True, show_envvar=True, help="Default voice.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Default speed.")

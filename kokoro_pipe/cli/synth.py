@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
@@ -44,7 +45,7 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
 @click.option("--voice", envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
-              show_default=True, show_envvar=True,
+              show_default=True, show_envvar=True, shell_complete=completion.voices,
               help="Voice name, or a blend like af_bella:0.6,af_sky:0.4.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="0.5 to 2.0.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
