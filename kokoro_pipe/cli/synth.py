@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,10 +12,11 @@ import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.cli import completion
-from kokoro_pipe.cli.common import error, guard_stdout, run
+from kokoro_pipe.cli.common import guard_stdout, run
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.cli.output import FORMATS, choose_format, open_sink
+from kokoro_pipe.cli.progress import Progress, input_chars, writes_a_file
 from kokoro_pipe.errors import EXIT_DATA, NoInputError
 from kokoro_pipe.text.chunks import samples
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
@@ -84,7 +86,11 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
         pauses = make_pauses(**pause_seconds)
         synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p, pauses, ssml_mode)
         utterances = _utterances(input_lines(files, texts), phonemes)
-        return _write(synthesizer.stream(utterances), sink, pauses.paragraph)
+        measurable = sys.stderr.isatty() and not phonemes  # else no bar, or no total
+        progress = Progress(input_chars(files, texts) if measurable else None,
+                            writes_a_file(output, out.fd), speed)
+        stack.callback(progress.close)
+        return _write(synthesizer.stream(utterances), sink, pauses.paragraph, progress)
 
 
 def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
@@ -106,20 +112,24 @@ def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
         yield Utterance(count, item.number, text, phonemes, label)
 
 
-def _write(events, sink, gap: float) -> int:
+def _write(events, sink, gap: float, progress: Progress) -> int:
     status, spoken, gap_due = 0, 0, False
     for event in events:
         if isinstance(event, AudioBlock):
             if gap_due:
                 sink.audio(np.zeros(samples(gap, SAMPLE_RATE), np.float32))
+                progress.audio(gap)
                 gap_due = False
             sink.audio(event.samples)
+            progress.audio(len(event.samples) / SAMPLE_RATE, len(event.utterance.meta()["text"]))
         elif isinstance(event, Finished):
-            sink.end(event.utterance.meta())
+            meta = event.utterance.meta()
+            sink.end(meta)
+            progress.spoken(len(meta["text"]))
             spoken += 1
             gap_due = True
         else:
-            error("kk-synth", event.message())
+            progress.message(f"kk-synth: {event.message()}")
             status = EXIT_DATA
     if not spoken and not status:
         raise NoInputError("no text to speak on the input")
