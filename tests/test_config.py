@@ -121,3 +121,13 @@ def test_a_bad_file_stops_kk_say_too_but_not_kk_models(tmp_path):
     said = run("kk-say", tmp_path, "hi")
     assert said.returncode == 78 and b"fifo must be a string" in said.stderr
     assert run("kk-models", tmp_path, "path", "model").returncode == 0
+
+
+def test_kk_play_reads_its_table(tmp_path):
+    write_config(tmp_path, "[kk-play]\nprebuffer-ms = 350\n")
+    shown = run("kk-play", tmp_path, "--help")
+    assert "[default: 350;" in " ".join(shown.stdout.decode().split())
+    write_config(tmp_path, "[kk-play]\nprebuffer-ms = 99999999\n")
+    refused = run("kk-play", tmp_path, "--list-devices")
+    assert refused.returncode == 78
+    assert b"line 2: prebuffer-ms: 99999999 is not in the range 0<=x<=60000" in refused.stderr
