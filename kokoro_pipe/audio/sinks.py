@@ -1,12 +1,15 @@
-"""Where kk-synth's audio goes: the framed stream, bare float32, or WAV."""
+"""Where kk-synth's audio goes: the framed stream, bare float32, WAV, or a compressed file."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from typing import BinaryIO, Protocol
 
 import numpy as np
+import soundfile
 
+from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
 from kokoro_pipe.framing import StreamWriter
 
 WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goes
@@ -86,3 +89,43 @@ class WavSink:
             self._f.seek(self._start)
             self._f.write(self._header(min(self._bytes, WAV_UNKNOWN_SIZE - 36)))
             self._f.seek(0, 2)
+
+
+# Written through libsndfile: (major format, subtype). Opus takes 24 kHz as it is
+# (one of its native input rates, with 8, 12, 16 and 48 kHz), so nothing is resampled.
+SOUNDFILE_FORMATS = {
+    "flac": ("FLAC", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"),
+    "opus": ("OGG", "OPUS"),
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+
+class SoundFileSink:
+    """FLAC, Ogg Vorbis, Opus or MP3, encoded block by block as the audio arrives,
+    so a book never sits whole in memory. libsndfile seeks to finish these files:
+    `target` is a path or the descriptor of a regular file, never a pipe."""
+
+    def __init__(self, target: str | int, sample_rate: int, fmt: str, channels: int = 1):
+        major, subtype = SOUNDFILE_FORMATS[fmt]
+        self._file = soundfile.SoundFile(target, "w", sample_rate, channels, subtype,
+                                         format=major, closefd=not isinstance(target, int))
+
+    def audio(self, samples: np.ndarray) -> None:
+        # As in WavSink: full scale at most, whether the codec stores floats or not.
+        with self._io_errors():
+            self._file.write(np.clip(samples, -1.0, 1.0))
+
+    def end(self, meta: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        with self._io_errors():
+            self._file.close()
+
+    @contextlib.contextmanager
+    def _io_errors(self):
+        try:
+            yield
+        except soundfile.LibsndfileError as e:  # a full disk, a file gone read-only
+            raise KokoroPipeError(f"writing {self._file.name} failed: {e}", EXIT_IO) from None

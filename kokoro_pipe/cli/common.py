@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import click
 
+from kokoro_pipe.cli import config
+from kokoro_pipe.cli.completion import complete_if_asked
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_SIGINT, EXIT_USAGE, KokoroPipeError
 
 
@@ -28,10 +30,13 @@ def run(command: click.Command, prog: str) -> Callable[[], None]:
     """
 
     def main() -> None:
+        complete_if_asked(command, prog)  # before the config: a bad file must not break it
         setup_logging()
         try:
+            command.epilog = config.help_epilog()
+            defaults = config.default_map(prog, command)
             # Not command.main(): it turns a broken pipe into exit 1.
-            with command.make_context(prog, sys.argv[1:]) as ctx:
+            with command.make_context(prog, sys.argv[1:], default_map=defaults) as ctx:
                 code = command.invoke(ctx)
         except click.exceptions.Abort:
             code = EXIT_SIGINT

@@ -11,6 +11,7 @@ import click
 from kokoro_pipe.audio import devices
 from kokoro_pipe.audio.input import RawFormat, ReadAhead, input_events, open_source
 from kokoro_pipe.audio.player import PREBUFFER, Player, PlayStats
+from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import exit_on_sigterm, run
 from kokoro_pipe.errors import EXIT_SIGINT, InputError, UsageError
 from kokoro_pipe.framing import MAX_CHANNELS, MAX_RATE, StreamFormatError, TruncatedStreamError
@@ -28,7 +29,7 @@ system default output when it changes, unless --device is given.""")
               help="Sample rate of --raw input [default: 24000].")
 @click.option("--channels", type=click.IntRange(1, MAX_CHANNELS),
               help="Channels of --raw input, interleaved [default: 1].")
-@click.option("-d", "--device", metavar="NAME|INDEX",
+@click.option("-d", "--device", metavar="NAME|INDEX", shell_complete=completion.devices,
               help="Output device (see --list-devices) [default: the system default].")
 @click.option("--list-devices", is_flag=True, help="Print the output devices and exit.")
 @click.option("--prebuffer-ms", type=click.IntRange(0, 60_000),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
@@ -42,7 +43,8 @@ is passed through a private spool file.""")
               help="Stop the current utterance and drop all queued ones.")
 @click.option("--pause", "command", flag_value="pause", help="Pause speaking.")
 @click.option("--resume", "command", flag_value="resume", help="Resume speaking.")
-@click.option("--voice", metavar="NAME", help="Voice or blend for this request.")
+@click.option("--voice", metavar="NAME", shell_complete=completion.voices,
+              help="Voice or blend for this request.")
 @click.option("--speed", type=click.FloatRange(*SPEED_RANGE), help="Speed for this request.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]), help="Text language.")
 @click.option("--id", "request_id", metavar="ID", help="Id for the daemon's log.")

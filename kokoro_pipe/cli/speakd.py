@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.daemon.core import Daemon
 from kokoro_pipe.daemon.fifo import (
@@ -35,6 +36,7 @@ from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, Unava
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
 from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
 
@@ -53,9 +55,9 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--fifo-path", is_flag=True, help="Print the FIFO path and exit.")
 @click.option("--status", "show_status", is_flag=True,
               help="Print the running daemon's status as JSON; exit 69 if none runs.")
-@click.option("--voice", metavar="NAME",
-              default=lambda: os.environ.get("KOKORO_PIPE_VOICE", DEFAULT_VOICE),
-              show_default=f"$KOKORO_PIPE_VOICE or {DEFAULT_VOICE}", help="Default voice.")
+@click.option("--voice", shell_complete=completion.voices, metavar="NAME",
+              envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
+              show_default=True, show_envvar=True, help="Default voice.")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Default speed.")
 @click.option("--lang", type=click.Choice([*ENGLISH, *ESPEAK_LANGS]),
               help="Default text language [default: from the voice].")
@@ -69,9 +71,12 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--cache-mb", type=click.IntRange(0, 100_000), default=64, show_default=True,
               help="Phrase cache of short texts already spoken (0: none), in "
                    "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
+@click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
+              show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
+              "another one measured faster on this machine.")
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
-        voices_path, cache_mb) -> int:
+        voices_path, cache_mb, provider) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -84,12 +89,13 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
+    providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
-    return serve(place, paths, voice, speed, lang, queue_size, cache, gap)
+    return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap)
 
 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
-          gap: float = PARAGRAPH_PAUSE) -> int:
+          provider="cpu", gap: float = PARAGRAPH_PAUSE) -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -98,7 +104,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     status.update(state="loading")
     began = time.monotonic()
     with ThreadPoolExecutor(1) as pool:  # the model loads while spaCy and misaki do
-        engine_loading = pool.submit(Engine, paths)
+        engine_loading = pool.submit(Engine, paths, provider=provider)
         g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
         engine = engine_loading.result()
     source = SpeechSource(engine, voice, speed, g2p, cache)

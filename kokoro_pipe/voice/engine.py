@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
+from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.files import ModelFiles
 
 SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
 DEFAULT_VOICE = "af_heart"
+# What `--provider auto` times, once per model file: about a second of speech.
+PROBE_PHONEMES = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps."
 
 
 def check_speed(speed: float) -> float:
@@ -51,16 +55,17 @@ class Engine:
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, files: ModelFiles, threads: int | None = None):
+    def __init__(self, files: ModelFiles, threads: int | None = None, provider: str = "cpu"):
+        """`provider`: cpu, cuda, coreml, or auto (see voice/providers.py)."""
         import onnxruntime as ort
         from kokoro_onnx import Kokoro
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(
-            str(files.model), options, providers=["CPUExecutionProvider"]
-        )
+        session, self.provider = providers.session_for(
+            files.model, provider, options, lambda s: _probe_seconds(Kokoro.from_session(
+                s, str(files.voices))))
         self.files = files
         self._kokoro = Kokoro.from_session(session, str(files.voices))
         self._voice_names = voice_names(files.voices)
@@ -89,3 +94,13 @@ class Engine:
             clause_pause=CLAUSE_PAUSE,
         )
         return np.asarray(audio, dtype=np.float32)
+
+
+def _probe_seconds(kokoro) -> float:
+    """A timed synthesis of PROBE_PHONEMES after one that warms the session up
+    (the real work reuses the session, so that one is not lost)."""
+    style = kokoro.get_voice_style(sorted(kokoro.get_voices())[0])
+    kokoro.create(PROBE_PHONEMES, voice=style, is_phonemes=True)
+    began = time.perf_counter()
+    kokoro.create(PROBE_PHONEMES, voice=style, is_phonemes=True)
+    return time.perf_counter() - began
