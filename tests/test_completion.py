@@ -59,8 +59,13 @@ def test_bash_completes_output_device_names(pulse):
     assert "one" in offered and "two" in offered, offered
 
 
-@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def need(shell: str) -> None:
+    if not shutil.which(shell):
+        pytest.fail(f"{shell} is not installed: run `make install-test`")
+
+
 def test_fish_completes_voice_names():
+    need("fish")
     result = subprocess.run(
         ["fish", "-c", "_KK_SYNTH_COMPLETE=fish_source kk-synth | source; "
                        "complete -C 'kk-synth --voice af_h'"],
@@ -70,8 +75,8 @@ def test_fish_completes_voice_names():
     assert result.stdout.split() == ["af_heart"]
 
 
-@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 def test_zsh_script_registers_and_its_answer_has_the_voice():
+    need("zsh")
     env = {**os.environ, "PATH": f"{SCRIPTS}:{os.environ['PATH']}"}
     loaded = subprocess.run(
         ["zsh", "-c", "autoload -U compinit; compinit -u; "
