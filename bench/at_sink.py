@@ -120,7 +120,7 @@ def _speak(daemon: SpeakDaemon, texts: list[str], tag: str) -> None:
 
 def _synthesize(texts: list[str]) -> list[np.ndarray]:
     """kk-synth's audio of each text: what the daemon plays for it (the model's
-    audio never ends in an exact zero; the pause after it does)."""
+    audio neither starts nor ends in an exact zero; the pause between lines does)."""
     args = [command("kk-synth")] + [a for t in texts for a in ("-t", t)]
     out = subprocess.run(args, capture_output=True, check=True, timeout=300).stdout
     utterances, audio = [], []
@@ -129,7 +129,8 @@ def _synthesize(texts: list[str]) -> list[np.ndarray]:
             audio.append(event.samples[:, 0])
         elif isinstance(event, End):  # without the pause kk-synth puts between lines
             utterance = np.concatenate(audio)
-            utterances.append(utterance[: np.flatnonzero(utterance)[-1] + 1])
+            voiced = np.flatnonzero(utterance)
+            utterances.append(utterance[voiced[0] : voiced[-1] + 1])
             audio = []
     return utterances
 

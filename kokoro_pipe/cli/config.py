@@ -37,7 +37,8 @@ COMMANDS = {
                  "paragraph-pause", "provider"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
-    "kk-speakd": ("fifo", "voice", "speed", "lang", "queue-size", "cache-mb", "provider"),
+    "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
+                  "provider"),
     "kk-say": ("fifo",),
 }
 TYPE_NAMES = {str: "a string", float: "a number", int: "an integer"}
