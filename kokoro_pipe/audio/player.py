@@ -14,9 +14,9 @@ One thread drives it (kk-play's main thread, or kk-speakd's audio thread):
 Every sample written reaches the device: silence goes first after each start
 (a fresh PulseAudio stream can lose its first milliseconds) and last before
 closing (a last short write can stay in the client), and drain() waits until
-the device has taken everything written (Output.drain) before closing. The device starts once `prebuffer`
-seconds are queued or the utterance ends, so a slow producer does not
-underrun at once. Utterance starts and ends, and every switch to a new
+the device has taken everything written (Output.drain) before closing. The
+device starts once `prebuffer` seconds are queued or the utterance ends, so a
+slow producer does not underrun at once. Utterance starts and ends, and every switch to a new
 stream, get a short fade, so nothing clicks. Between blocks the player checks
 the system default output and, when it changed, moves to it: the old stream
 fades out and drains, the new one fades in, and no sample is lost or repeated.
