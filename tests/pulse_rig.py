@@ -76,7 +76,7 @@ class Capture:
 
     def sound_ends(self, threshold: float = 1e-4) -> float | None:
         """When the last sample louder than `threshold` arrived, or None for silence."""
-        x = np.abs(self.samples()).reshape(len(self.samples()), -1).max(axis=1)
+        x = np.abs(self.samples()).reshape(-1, self.channels).max(axis=1)
         loud = np.flatnonzero(x > threshold)
         return self.arrived(int(loud[-1])) if len(loud) else None
 
@@ -95,7 +95,7 @@ class Capture:
         """When the sound that was sounding at `written` (a time.time()) stopped:
         the arrival of its last sample, the one before the first `silence` of
         exact zeros. A cut quicker than one recorder block ends before `written`."""
-        start = max(0, self.frame_at(written) - RATE // 10)  # it sounded 20 ms before
+        start = max(0, self.frame_at(written) - RATE // 10)  # back 100 ms: it was sounding
         loud = np.flatnonzero(self.samples()[start:])
         assert len(loud), "nothing was sounding at that time"
         breaks = np.flatnonzero(np.diff(loud) > silence * RATE)
