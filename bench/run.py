@@ -3,6 +3,7 @@
     python bench/run.py                       # (a) to (d) and (f), 3 runs / 20 requests each
     python bench/run.py --only b --repeat 5
     python bench/run.py --long                # also (e): ten minutes of continuous speech
+    python bench/run.py --only g              # (g) first audio vs bare create(), memory
 
 Figures are ratios of things measured side by side in the same run: these
 machines are noisy, absolute seconds are not comparable across runs. Audio goes
@@ -24,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import at_sink  # noqa: E402
+import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
 import throughput  # noqa: E402
@@ -34,7 +36,7 @@ from pulse_rig import PulseRig  # noqa: E402
 @click.command()
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
 @click.option("--requests", default=20, show_default=True, help="Daemon requests per kind.")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f"]),
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g"]),
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
@@ -43,7 +45,7 @@ from pulse_rig import PulseRig  # noqa: E402
 def main(repeat: int, requests: int, only: tuple[str, ...], tail_runs: int, long_: bool,
          json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c", "f"}
+    wanted = set(only) or {"a", "b", "c", "f", "g"}
     if "a" in wanted:
         results["a"] = a = throughput.run(repeat, command("kk-synth"))
         _print_a(a, repeat)
@@ -61,6 +63,9 @@ def main(repeat: int, requests: int, only: tuple[str, ...], tail_runs: int, long
                 results["c_at_sink"] = s = at_sink.speakd_at_sink(
                     rig, Path(tmp) / "daemon-sink", requests, gap=0.4)
                 _print_c_at_sink(s)
+            if "g" in wanted:
+                results["g"] = g = first_audio.run(rig, Path(tmp) / "first", requests)
+                _print_g(g)
             if "f" in wanted:
                 results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
                 _print_f(f)
@@ -114,6 +119,23 @@ def _print_c_at_sink(s: dict) -> None:
     for name, r in rows:
         print(f"    {name:42} p50 {r['p50']:6.0f}   p95 {r['p95']:6.0f}   "
               f"[{r['min']:.0f}, {r['max']:.0f}] (n={r['n']})")
+
+
+def _print_g(g: dict) -> None:
+    print("(g) warm kk-speakd first audio at the sink vs bare Kokoro.create() (ms)")
+    for kind, bare in g["bare_ms"].items():
+        print(f"    {kind} ({g['phonemes'][kind]} phonemes): bare create() p50 {bare['p50']:.0f}")
+        for mode in first_audio.MODES:
+            r = g[mode][kind]
+            print(f"      {mode:9} at sink p50 {r['at_sink_ms']['p50']:6.0f}  "
+                  f"p95 {r['at_sink_ms']['p95']:6.0f}  ttfa p50 {r['daemon_ttfa_ms']['p50']:6.0f}"
+                  f"  = {r['ratio_to_bare']:.2f} x bare")
+    for mode in first_audio.MODES:
+        print(f"    {mode}: {g[mode]['underruns']} underruns in {g[mode]['requests']} requests")
+        if "rss_mib" in g[mode]:
+            m = g[mode]["rss_mib"]
+            print(f"    {mode} RSS MiB every 20 requests: "
+                  f"{' '.join(f'{v:.0f}' for v in m['every_20'])} (max {m['max']:.0f})")
 
 
 def _print_f(f: dict) -> None:

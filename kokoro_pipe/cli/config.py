@@ -29,19 +29,19 @@ KEYS = {
     "lexicon": (str,), "sentence-pause": (float, int), "clause-pause": (float, int),
     "paragraph-pause": (float, int), "provider": (str,), "device": (str, int),
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
-    "cache-mb": (int,),
+    "cache-mb": (int,), "vocoder-windows": (bool,),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
     "kk-synth": ("voice", "speed", *TEXT_KEYS, "sentence-pause", "clause-pause",
-                 "paragraph-pause", "provider"),
+                 "paragraph-pause", "provider", "vocoder-windows"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
-                  "provider"),
+                  "provider", "vocoder-windows"),
     "kk-say": ("fifo",),
 }
-TYPE_NAMES = {str: "a string", float: "a number", int: "an integer"}
+TYPE_NAMES = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
 
 
 class ConfigError(KokoroPipeError):
@@ -97,7 +97,7 @@ def _check_table(path: Path, text: str, table: str | None, values: dict, allowed
             known = ", ".join(k for k in KEYS if k in allowed)
             raise ConfigError(f"{at}: unknown key {key!r} in {where}; known: {known}")
         types = KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, types):
+        if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
             raise ConfigError(f"{at}: {key} must be {TYPE_NAMES[types[0]]}, not {value!r}")
 
 

@@ -39,6 +39,7 @@ from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
+from kokoro_pipe.voice.vocoder import Windows
 
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
 
@@ -74,9 +75,12 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
               show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
               "another one measured faster on this machine.")
+@click.option("--vocoder-windows", "windowed", is_flag=True,
+              help="Vocode each request's first chunk in growing windows: first audio sooner, "
+                   "its sound a little different (see kk-speakd(1)).")
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
-        voices_path, cache_mb, provider) -> int:
+        voices_path, cache_mb, provider, windowed) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -91,11 +95,12 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
     providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
-    return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap)
+    return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap,
+                 Windows() if windowed else None)
 
 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
-          provider="cpu", gap: float = PARAGRAPH_PAUSE) -> int:
+          provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None) -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -104,7 +109,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     status.update(state="loading")
     began = time.monotonic()
     with ThreadPoolExecutor(1) as pool:  # the model loads while spaCy and misaki do
-        engine_loading = pool.submit(Engine, paths, provider=provider)
+        engine_loading = pool.submit(Engine, paths, provider=provider, windows=windows)
         g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
         engine = engine_loading.result()
     source = SpeechSource(engine, voice, speed, g2p, cache)

@@ -25,6 +25,7 @@ from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utterance
+from kokoro_pipe.voice.vocoder import Windows
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
@@ -60,11 +61,14 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
 @click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
               show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
               "another one measured faster on this machine.")
+@click.option("--vocoder-windows", "windowed", is_flag=True,
+              help="Vocode each line's first chunk in growing windows: first audio sooner, "
+                   "its sound a little different (see kk-synth(1)).")
 @text_options
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
-        model_path, voices_path, provider, ssml_mode, emoji, lexicon_file, no_normalize,
-        **pause_seconds) -> int:
+        model_path, voices_path, provider, windowed, ssml_mode, emoji, lexicon_file,
+        no_normalize, **pause_seconds) -> int:
     out = guard_stdout()
     fmt = choose_format(fmt, wav, raw, output)
     check_speed(speed)
@@ -79,7 +83,8 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
         sink = open_sink(fmt, output, out, SAMPLE_RATE, stack)
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
-            engine_loading = pool.submit(Engine, paths, provider=provider)
+            engine_loading = pool.submit(Engine, paths, provider=provider,
+                                         windows=Windows() if windowed else None)
             g2p = None if phonemes else make_g2p(
                 lang or lang_for_voice(voice), emoji, lexicon_file, no_normalize)
             engine = engine_loading.result()

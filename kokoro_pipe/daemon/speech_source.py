@@ -29,7 +29,8 @@ class SpeechSource:
         texts spoken before are replayed from it, with no G2P and no model run."""
         self.engine, self.voice, self.speed, self.lang = engine, voice, speed, g2p.lang
         self.cache = cache
-        self._model_id = model_identity(engine.files.model)
+        made_by = (engine.files.model, engine.files.vocoder)  # the vocoder half changes the sound
+        self._model_id = ":".join(model_identity(p) for p in made_by if p)
         self._styles: dict[str, np.ndarray] = {}
         self._g2ps: dict[str, G2P] = {g2p.lang: g2p}
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
-from kokoro_pipe.voice import providers
+from kokoro_pipe.voice import providers, vocoder
 from kokoro_pipe.voice.files import ModelFiles
 
 SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
@@ -50,25 +51,53 @@ def voice_names(voices_path) -> frozenset[str]:
 
 
 class Engine:
-    """One loaded model and its voices. `synthesize` may be called from one
-    thread at a time; onnxruntime runs it on all cores without the GIL."""
+    """One loaded model and its voices. Its methods may be called from one
+    thread at a time; onnxruntime runs them on all cores without the GIL.
+
+    With the split model installed (voice/split_model.py) a chunk is the front
+    once, then the vocoder over the frames kept (voice/vocoder.py); a model
+    file given by path runs in one pass, as kokoro-onnx runs it."""
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, files: ModelFiles, threads: int | None = None, provider: str = "cpu"):
-        """`provider`: cpu, cuda, coreml, or auto (see voice/providers.py)."""
+    def __init__(self, files: ModelFiles, threads: int | None = None, provider: str = "cpu",
+                 windows: vocoder.Windows | None = None):
+        """`provider`: cpu, cuda, coreml, or auto (see voice/providers.py);
+        `windows`: how `stream(windowed=True)` cuts the vocoding, None for one pass."""
         import onnxruntime as ort
         from kokoro_onnx import Kokoro
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session, self.provider = providers.session_for(
-            files.model, provider, options, lambda s: _probe_seconds(Kokoro.from_session(
-                s, str(files.voices))))
-        self.files = files
-        self._kokoro = Kokoro.from_session(session, str(files.voices))
+
+        def probe(session) -> float:
+            return _probe_seconds(Kokoro.from_session(session, str(files.voices)))
+
+        self.files, self.windows = files, windows
+        self._vocoder = None
+        if files.front and files.vocoder:
+            self.provider = providers.choose(files.model, provider, options, probe)
+            front = providers.open_session(files.front, self.provider, options)
+            # Windows come in many lengths: a memory pattern planned for one
+            # shape is only kept growing by the next (onnxruntime issue #11118).
+            options.enable_mem_pattern = False
+            self._vocoder = vocoder.Vocoder(
+                providers.open_session(files.vocoder, self.provider, options))
+        else:
+            front, self.provider = providers.session_for(files.model, provider, options, probe)
+        # The front takes the model's inputs: kokoro-onnx's tokenizer and voices fit it.
+        self._kokoro = Kokoro.from_session(front, str(files.voices))
         self._voice_names = voice_names(files.voices)
+
+    @property
+    def vocoder(self) -> vocoder.Vocoder | None:
+        """The vocoder half, when the model is split."""
+        return self._vocoder
+
+    def tokens(self, phonemes: str) -> list[int]:
+        """The model's token ids of `phonemes`; what is not in its vocabulary is dropped."""
+        return self._kokoro.tokenizer.tokenize(phonemes)
 
     def voices(self) -> list[str]:
         return sorted(self._voice_names)
@@ -82,8 +111,33 @@ class Engine:
 
     def synthesize(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> np.ndarray:
         """Audio for at most MODEL_MAX_PHONEMES phonemes, silence trimmed at both ends."""
+        return np.concatenate(list(self.stream(phonemes, style, speed)))
+
+    def stream(self, phonemes: str, style: np.ndarray, speed: float = 1.0,
+               windowed: bool = False) -> Iterator[np.ndarray]:
+        """The audio of `synthesize`, in pieces as the vocoder makes them: in
+        this engine's windows when `windowed` (and the model is split), else whole."""
         if len(phonemes) > MODEL_MAX_PHONEMES:
             raise ValueError(f"{len(phonemes)} phonemes exceed the model's {MODEL_MAX_PHONEMES}")
+        if self._vocoder is None:
+            yield self._one_pass(phonemes, style, speed)
+            return
+        front = self.front(phonemes, style, speed)
+        windows = self.windows if windowed else None
+        yield from vocoder.trimmed(self._vocoder.run(front, windows))
+
+    def front(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> vocoder.FrontOutput:
+        """The cheap half of the split model for one chunk: durations, features, source."""
+        tokens = self.tokens(phonemes)
+        if not tokens:
+            raise ValueError(f"no phoneme of {phonemes!r} is in the model's vocabulary")
+        row = style[min(len(tokens), len(style)) - 1].astype(np.float32)  # as kokoro-onnx picks
+        durations, features, source = self._kokoro.sess.run(None, {
+            "tokens": np.array([[0, *tokens, 0]], np.int64), "style": row,
+            "speed": np.array([speed], np.float32)})
+        return vocoder.FrontOutput(durations.ravel().astype(np.int64), features, source, row)
+
+    def _one_pass(self, phonemes: str, style: np.ndarray, speed: float) -> np.ndarray:
         audio, _ = self._kokoro.create(
             phonemes,
             voice=style,

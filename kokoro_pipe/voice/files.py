@@ -7,7 +7,9 @@ Sources, each verified by the sha256 pinned in pins.json:
   - voices: the 54 stock voices of the npm package kokoro-js (fetched with
     `npm pack`), or the upstream voices-v1.0.bin.
 Installed voices are one .npz archive in the format of voices-v1.0.bin, so bare
-kokoro_onnx.Kokoro reads the same files.
+kokoro_onnx.Kokoro reads the same files. The model's two halves for windowed
+vocoding (voice/split_model.py) are derived from the verified model file at
+install time, and their hashes recorded beside the others.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def data_dir() -> Path:
 class ModelFiles:
     model: Path
     voices: Path
+    front: Path | None = None  # the split model, when derived from this model file
+    vocoder: Path | None = None
 
 
 def resolve(model: str | None = None, voices: str | None = None) -> ModelFiles:
@@ -76,7 +80,21 @@ def resolve(model: str | None = None, voices: str | None = None) -> ModelFiles:
             raise ModelMissingError(
                 f"{kind} file {path} not found; install it with: {INSTALL_HINT}"
             )
-    return ModelFiles(Path(model), Path(voices))
+    split = _split_of(Path(model), record)
+    return ModelFiles(Path(model), Path(voices), *split)
+
+
+def _split_of(model: Path, record: dict) -> tuple[Path, Path] | tuple[()]:
+    """The recorded split of `model` if it is the installed model file; a model
+    given by path runs in one pass (nothing derived from it is known)."""
+    split, installed = record.get("split"), record.get("model")
+    if not split or not installed or model.resolve() != (data_dir() / installed["file"]).resolve():
+        return ()
+    paths = tuple(data_dir() / split[part]["file"] for part in ("front", "vocoder"))
+    if split.get("model_sha256") != installed["sha256"] or not all(p.is_file() for p in paths):
+        raise ModelMissingError(f"the split model in {data_dir()} is not the installed "
+                                f"model's; derive it again with: {INSTALL_HINT}")
+    return paths
 
 
 # -- verification ------------------------------------------------------------
@@ -108,7 +126,9 @@ def verify(log: Log) -> bool:
     if not record:
         raise ModelMissingError(f"nothing installed in {data_dir()}; install with: {INSTALL_HINT}")
     ok = True
-    for entry in (record.get("model"), record.get("voices")):
+    split = record.get("split", {})
+    for entry in (record.get("model"), record.get("voices"), split.get("front"),
+                  split.get("vocoder")):
         if not entry:
             continue
         path = data_dir() / entry["file"]
@@ -180,7 +200,36 @@ def install(
         record["voices"] = {"file": VOICES_FILE, "sha256": hashlib.sha256(data).hexdigest()}
         _write_record(record)
         log(f"voices installed: {voices_path} ({len(np.load(voices_path).files)} voices)")
-    return ModelFiles(model_path, voices_path)
+    front, vocoder = _install_split(model_path, voices_path, record, log)
+    return ModelFiles(model_path, voices_path, front, vocoder)
+
+
+def _install_split(model: Path, voices: Path, record: dict, log: Log) -> tuple:
+    """Derive the front and vocoder halves of the installed model, unless the
+    recorded ones are intact and come from this very model file. A model that
+    cannot be split is said so, and runs in one pass."""
+    from kokoro_pipe.voice import split_model
+
+    split = record.get("split", {})
+    parts = {name: data_dir() / split[name]["file"] for name in split_model.PARTS
+             if name in split}
+    if (split.get("model_sha256") == record["model"]["sha256"] and len(parts) == 2
+            and all(_intact(parts[n], split[n]["sha256"]) for n in parts)):
+        log(f"split model already derived: {parts['front'].parent}")
+        return parts["front"], parts["vocoder"]
+    log("deriving the split model (front + vocoder) from the verified model file")
+    try:
+        parts = split_model.derive(model, data_dir(), voices)
+    except split_model.SplitError as e:
+        record.pop("split", None)
+        _write_record(record)
+        log(f"cannot split the model ({e}): it will run in one pass, vocoder windows off")
+        return None, None
+    record["split"] = {"model_sha256": record["model"]["sha256"],
+                       **{n: {"file": p.name, "sha256": sha256_file(p)} for n, p in parts.items()}}
+    _write_record(record)
+    log(f"split model derived: {', '.join(str(p) for p in parts.values())}")
+    return parts["front"], parts["vocoder"]
 
 
 def _intact(path: Path, sha: str) -> bool:

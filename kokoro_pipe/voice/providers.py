@@ -58,8 +58,19 @@ def open_session(model: Path, name: str, options):
 
 def session_for(model: Path, choice: str, options, probe: Callable[[object], float]):
     """(session, provider name) for `choice`; `probe(session)` times a synthesis."""
+    name, sessions = _choose(model, choice, options, probe)
+    return sessions.get(name) or open_session(model, name, options), name
+
+
+def choose(model: Path, choice: str, options, probe: Callable[[object], float]) -> str:
+    """The provider `choice` means for `model`, without keeping a session of it."""
+    return _choose(model, choice, options, probe)[0]
+
+
+def _choose(model: Path, choice: str, options, probe) -> tuple[str, dict]:
     if choice != "auto":
-        return open_session(model, choice, options), choice
+        check(choice)
+        return choice, {}
     key, stamp = str(model.resolve()), _stamp(model)
     cache = _read_cache()
     entry = cache.get(key) if cache.get(key, {}).get("stamp") == stamp else None
@@ -81,7 +92,7 @@ def session_for(model: Path, choice: str, options, probe: Callable[[object], flo
     best = min(usable, key=lambda n: (usable[n], n != "cpu"))  # a tie goes to the CPU
     log.info(json.dumps({"event": "provider", "provider": best, "seconds": seconds,
                          "from": "cache" if not sessions else "measured"}))
-    return sessions.get(best) or open_session(model, best, options), best
+    return best, sessions
 
 
 def cache_path() -> Path:

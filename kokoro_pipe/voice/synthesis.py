@@ -83,7 +83,8 @@ class Synthesizer:
         self.ssml_mode = ssml_mode
 
     def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[np.ndarray]:
-        """The audio of one utterance, chunk by chunk, pauses between chunks included.
+        """The audio of one utterance, piece by piece (the first chunk in
+        vocoder windows, the others whole), pauses between chunks included.
 
         A text utterance is SSML parts, or one plain part: a break sets the
         silence before the next audio (an explicit time even at the start or
@@ -106,20 +107,23 @@ class Synthesizer:
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
                 started = time.monotonic()
-                try:
-                    audio = self.engine.synthesize(sub.text, style, speed)
+                seconds = 0
+                try:  # only an utterance's first chunk is waited on: it may come in windows
+                    for piece in self.engine.stream(sub.text, style, speed, windowed=count == 0):
+                        if spoke and pause:
+                            piece = np.concatenate([np.zeros(pause, np.float32), piece])
+                        spoke, pause = True, 0
+                        seconds += len(piece) / rate
+                        yield piece
                 except ValueError:  # no phoneme of it in the model's vocabulary
                     continue
                 count += 1
+                pause = samples(sub.pause, rate)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(json.dumps({
                         "event": "synthesized", "utterance": utt.id, "chunk": count,
-                        "phonemes": len(sub.text), "seconds": len(audio) / self.engine.sample_rate,
+                        "phonemes": len(sub.text), "seconds": seconds,
                         "started": started, "done": time.monotonic()}))
-                if spoke and pause:
-                    audio = np.concatenate([np.zeros(pause, np.float32), audio])
-                spoke, pause = True, samples(sub.pause, rate)
-                yield audio
         if not count:
             raise NothingToSay("nothing the model can speak")
         if isinstance(part, ssml.Break) and part.seconds:
