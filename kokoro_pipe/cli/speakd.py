@@ -16,6 +16,7 @@ import click
 
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
+from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.daemon.core import Daemon
 from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
@@ -72,12 +73,7 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--cache-mb", type=click.IntRange(0, 100_000), default=64, show_default=True,
               help="Phrase cache of short texts already spoken (0: none), in "
                    "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
-@click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
-              show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
-              "another one measured faster on this machine.")
-@click.option("--vocoder-windows", "windowed", is_flag=True,
-              help="Vocode each request's first chunk in growing windows: first audio sooner, "
-                   "its sound a little different (see kk-speakd(1)).")
+@engine_options
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
         voices_path, cache_mb, provider, windowed) -> int:
@@ -96,7 +92,7 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
     providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
     return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap,
-                 Windows() if windowed else None)
+                 windows_of(windowed))
 
 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,

@@ -13,6 +13,7 @@ import numpy as np
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import guard_stdout, run
+from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.cli.output import FORMATS, choose_format, open_sink
@@ -25,7 +26,6 @@ from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utterance
-from kokoro_pipe.voice.vocoder import Windows
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
@@ -58,12 +58,7 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
               help="Model file [default: $KOKORO_PIPE_MODEL or the installed one].")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
-@click.option("--provider", type=click.Choice(providers.CHOICES), default="auto",
-              show_default=True, help="onnxruntime execution provider; auto: the CPU unless "
-              "another one measured faster on this machine.")
-@click.option("--vocoder-windows", "windowed", is_flag=True,
-              help="Vocode each line's first chunk in growing windows: first audio sooner, "
-                   "its sound a little different (see kk-synth(1)).")
+@engine_options
 @text_options
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
@@ -84,7 +79,7 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
             engine_loading = pool.submit(Engine, paths, provider=provider,
-                                         windows=Windows() if windowed else None)
+                                         windows=windows_of(windowed))
             g2p = None if phonemes else make_g2p(
                 lang or lang_for_voice(voice), emoji, lexicon_file, no_normalize)
             engine = engine_loading.result()
