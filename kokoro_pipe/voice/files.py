@@ -7,8 +7,8 @@ Sources, each verified by the sha256 pinned in pins.json:
   - voices: the 54 stock voices of the npm package kokoro-js (fetched with
     `npm pack`), or the upstream voices-v1.0.bin.
 Installed voices are one .npz archive in the format of voices-v1.0.bin, so bare
-kokoro_onnx.Kokoro reads the same files. The model's two halves for windowed
-vocoding (voice/split_model.py) are derived from the verified model file at
+kokoro_onnx.Kokoro reads the same files. The model's two halves, front and
+vocoder (voice/split_model.py), are derived from the verified model file at
 install time, and their hashes recorded beside the others.
 """
 

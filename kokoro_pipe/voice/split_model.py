@@ -1,4 +1,5 @@
-"""The model cut in two at install time, so the vocoder can run in windows.
+"""The model cut in two at install time, so the vocoder runs only over the
+frames that are kept, in one pass or in windows.
 
 Kokoro's graph is a cheap front (text encoder, duration and pitch predictors,
 the frame-rate decoder blocks, the harmonic source) and an expensive vocoder
