@@ -64,7 +64,13 @@ class End:
     meta: dict = field(default_factory=dict)
 
 
-Event = Header | Audio | End
+@dataclass(frozen=True)
+class Ancillary:
+    kind: int  # 0x80..0xFF
+    payload: bytes
+
+
+Event = Header | Audio | End | Ancillary
 
 
 # -- writing -----------------------------------------------------------------
@@ -84,6 +90,12 @@ def encode_audio(samples: np.ndarray, channels: int = 1) -> bytes:
     return b"".join(
         _frame(KIND_AUDIO, data[i : i + step]) for i in range(0, len(data), step)
     )
+
+
+def encode_ancillary(kind: int, payload: bytes) -> bytes:
+    if not ANCILLARY <= kind <= 0xFF or len(payload) >= MAX_FRAME_LENGTH:
+        raise ValueError("not an ancillary frame kind, or too large a payload")
+    return _frame(kind, payload)
 
 
 def encode_end(meta: dict | None = None) -> bytes:
@@ -107,10 +119,11 @@ def _check_format(sample_rate: int, channels: int) -> None:
 # -- reading -----------------------------------------------------------------
 
 
-def read_stream(f: BinaryIO) -> Iterator[Event]:
+def read_stream(f: BinaryIO, ancillary: bool = False) -> Iterator[Event]:
     """Yield the events of a stream, raising StreamFormatError on bad input.
 
     Everything whole before a fault is yielded first. Empty input yields nothing.
+    Ancillary frames are skipped, or yielded as Ancillary when `ancillary`.
     """
     header: Header | None = None
     offset = 0
@@ -138,6 +151,8 @@ def read_stream(f: BinaryIO) -> Iterator[Event]:
             yield End(_parse_meta(payload, offset))
         elif kind < ANCILLARY:
             raise StreamFormatError(f"unknown frame kind 0x{kind:02x} at byte {offset}")
+        elif ancillary:
+            yield Ancillary(kind, payload)
         offset += 4 + length
 
 
@@ -199,6 +214,13 @@ class StreamWriter:
         self._f, self.channels = f, channels
         f.write(encode_header(sample_rate, channels))
         f.flush()
+
+    @classmethod
+    def after_header(cls, f: BinaryIO, channels: int = 1) -> StreamWriter:
+        """A writer going on with a stream whose header is already written."""
+        writer = cls.__new__(cls)
+        writer._f, writer.channels = f, channels
+        return writer
 
     def audio(self, samples: np.ndarray) -> None:
         if len(samples):

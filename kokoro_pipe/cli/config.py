@@ -29,12 +29,12 @@ KEYS = {
     "lexicon": (str,), "sentence-pause": (float, int), "clause-pause": (float, int),
     "paragraph-pause": (float, int), "provider": (str,), "device": (str, int),
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
-    "cache-mb": (int,), "vocoder-windows": (bool,),
+    "cache-mb": (int,), "vocoder-windows": (bool,), "daemon": (bool,),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
     "kk-synth": ("voice", "speed", *TEXT_KEYS, "sentence-pause", "clause-pause",
-                 "paragraph-pause", "provider", "vocoder-windows"),
+                 "paragraph-pause", "provider", "vocoder-windows", "daemon"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",

@@ -33,6 +33,9 @@ from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
 from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
 from kokoro_pipe.daemon.speech_source import SpeechSource
+from kokoro_pipe.daemon.synth_protocol import EngineSettings
+from kokoro_pipe.daemon.synth_server import SynthServer
+from kokoro_pipe.daemon.turns import SPEECH, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
@@ -108,25 +111,31 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
         engine_loading = pool.submit(Engine, paths, provider=provider, windows=windows)
         g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
         engine = engine_loading.result()
-    source = SpeechSource(engine, voice, speed, g2p, cache)
+    turns = Turns()  # speech and kk-synth clients share the model, speech first
+    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache)
     loaded = time.monotonic()
     source.warm_up()
     output = Speaker()
     daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
+    synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
+                            log, status)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())
     daemon.start()
+    synthesis.start(place.socket)
     reader_failed: list[str] = []
     threading.Thread(target=_read, args=(fd, daemon, stopping, reader_failed, log),
                      name="kk-fifo", daemon=True).start()
-    log("ready", pid=os.getpid(), fifo=str(place.fifo), voice=voice, queue_size=queue_size,
-        load_s=round(loaded - began, 2), warmup_s=round(time.monotonic() - loaded, 2))
+    log("ready", pid=os.getpid(), fifo=str(place.fifo), socket=str(place.socket), voice=voice,
+        queue_size=queue_size, load_s=round(loaded - began, 2),
+        warmup_s=round(time.monotonic() - loaded, 2))
     _notify_systemd("READY=1")
     while not stopping.wait(1.0):
         pass
     log("stopping", pid=os.getpid())
     _notify_systemd("STOPPING=1")
+    synthesis.close()
     daemon.shutdown()
     status.remove()
     os.close(lock)

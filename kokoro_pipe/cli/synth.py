@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import click
-import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.cli import completion
-from kokoro_pipe.cli.common import guard_stdout, run
+from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.cli.output import FORMATS, choose_format, open_sink
 from kokoro_pipe.cli.progress import Progress, input_chars, writes_a_file
-from kokoro_pipe.errors import EXIT_DATA, NoInputError
-from kokoro_pipe.text.chunks import samples
+from kokoro_pipe.daemon import synth_client
+from kokoro_pipe.daemon.fifo import Place, UnsafePathError, default_fifo_path
+from kokoro_pipe.daemon.synth_protocol import EngineSettings, SynthOptions
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
-from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
+from kokoro_pipe.text.lexicon import Lexicon
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
-from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Synthesizer, Utterance
+from kokoro_pipe.voice.render import utterances, write_events
+from kokoro_pipe.voice.synthesis import Synthesizer
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
@@ -59,11 +59,15 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
 @click.option("--voices", "voices_path", type=click.Path(dir_okay=False),
               help="Voices archive [default: $KOKORO_PIPE_VOICES or the installed one].")
 @engine_options
+@click.option("--daemon/--no-daemon", "use_daemon", envvar="KOKORO_PIPE_DAEMON",
+              default=True, show_default=True, show_envvar=True,
+              help="Synthesize on a running kk-speakd's loaded model when it has the "
+                   "same model files (the same samples, no loading); else in-process.")
 @text_options
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
-        model_path, voices_path, provider, windowed, ssml_mode, emoji, lexicon_file,
-        no_normalize, **pause_seconds) -> int:
+        model_path, voices_path, provider, windowed, use_daemon, ssml_mode, emoji,
+        lexicon_file, no_normalize, **pause_seconds) -> int:
     out = guard_stdout()
     fmt = choose_format(fmt, wav, raw, output)
     check_speed(speed)
@@ -74,66 +78,47 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
         return 0
     parse_voice(voice, names)  # fail on a bad voice before any slow loading
     providers.check(provider)
+    lang = lang or lang_for_voice(voice)
+    pauses = make_pauses(**pause_seconds)
     with contextlib.ExitStack() as stack:
         sink = open_sink(fmt, output, out, SAMPLE_RATE, stack)
-        # The model loads in a thread while spaCy and misaki load here.
-        with ThreadPoolExecutor(1) as pool:
-            engine_loading = pool.submit(Engine, paths, provider=provider,
-                                         windows=windows_of(windowed))
-            g2p = None if phonemes else make_g2p(
-                lang or lang_for_voice(voice), emoji, lexicon_file, no_normalize)
-            engine = engine_loading.result()
-        pauses = make_pauses(**pause_seconds)
-        synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p, pauses, ssml_mode)
-        utterances = _utterances(input_lines(files, texts), phonemes)
         measurable = sys.stderr.isatty() and not phonemes  # else no bar, or no total
         progress = Progress(input_chars(files, texts) if measurable else None,
                             writes_a_file(output, out.fd), speed)
         stack.callback(progress.close)
-        return _write(synthesizer.stream(utterances), sink, pauses.paragraph, progress)
+        lines = input_lines(files, texts)
+        options = SynthOptions(voice, speed, lang, phonemes, ssml_mode, emoji, not no_normalize,
+                               _lexicon(lang, phonemes, no_normalize, lexicon_file),
+                               (pauses.sentence, pauses.clause, pauses.paragraph))
+        job = _borrow(paths, provider, windowed, options) if use_daemon else None
+        if job is not None:
+            return job.run(lines, sink, progress)
+        # The model loads in a thread while spaCy and misaki load here.
+        with ThreadPoolExecutor(1) as pool:
+            engine_loading = pool.submit(Engine, paths, provider=provider,
+                                         windows=windows_of(windowed))
+            g2p = None if phonemes else make_g2p(lang, emoji, lexicon_file, no_normalize)
+            engine = engine_loading.result()
+        synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p, pauses, ssml_mode)
+        events = synthesizer.stream(utterances(lines, phonemes))
+        return write_events(events, sink, pauses.paragraph, progress)
 
 
-def _utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
-    count = 0
-    for item in lines:
-        if isinstance(item, Rejected):
-            yield item
-            continue
-        label = None
-        text = item.text
-        if phonemes:
-            try:
-                record = parse_phoneme_line(item.text)
-            except ValueError as e:
-                yield Rejected(item.number, str(e))
-                continue
-            text, label = record.phonemes, record.text
-        count += 1
-        yield Utterance(count, item.number, text, phonemes, label)
+def _lexicon(lang: str, phonemes: bool, no_normalize: bool, lexicon_file: str | None):
+    """The pronunciations in force here (files found from this directory), for a daemon."""
+    if phonemes or no_normalize or lang not in ENGLISH:
+        return None
+    return Lexicon.load(lexicon_file).entries
 
 
-def _write(events, sink, gap: float, progress: Progress) -> int:
-    status, spoken, gap_due = 0, 0, False
-    for event in events:
-        if isinstance(event, AudioBlock):
-            if gap_due:
-                sink.audio(np.zeros(samples(gap, SAMPLE_RATE), np.float32))
-                progress.audio(gap)
-                gap_due = False
-            sink.audio(event.samples)
-            progress.audio(len(event.samples) / SAMPLE_RATE, len(event.utterance.meta()["text"]))
-        elif isinstance(event, Finished):
-            meta = event.utterance.meta()
-            sink.end(meta)
-            progress.spoken(len(meta["text"]))
-            spoken += 1
-            gap_due = True
-        else:
-            progress.message(f"kk-synth: {event.message()}")
-            status = EXIT_DATA
-    if not spoken and not status:
-        raise NoInputError("no text to speak on the input")
-    return status
+def _borrow(paths, provider: str, windowed: bool, options: SynthOptions):
+    """A running kk-speakd's model when it is the same one; None: load our own."""
+    settings = EngineSettings.of(paths, provider, windowed)
+    try:
+        return synth_client.borrow(Place(default_fifo_path()).socket, settings, options)
+    except UnsafePathError as e:
+        error("kk-synth", f"not using kk-speakd: {e}")
+        return None
 
 
 main = run(cli, "kk-synth")

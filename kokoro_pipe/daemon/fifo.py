@@ -23,6 +23,7 @@ FIFO_NAME = "speak.fifo"
 LOCK_NAME = "speak.lock"
 STATUS_NAME = "status.json"
 SPOOL_NAME = "spool"  # long texts kk-say hands over as files
+SOCKET_NAME = "synth.sock"  # synthesis for kk-synth (daemon/synth_socket.py)
 ATOMIC_BYTES = 512  # PIPE_BUF on macOS (4096 on Linux): longer writes may interleave
 MAX_LINE_BYTES = 16_384  # a longer line is refused; long text goes as a file request
 READ_BLOCK = 4096
@@ -75,6 +76,10 @@ class Place:
     @property
     def spool(self) -> Path:
         return self.directory / SPOOL_NAME
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / SOCKET_NAME
 
 
 def prepare_directory(directory: Path) -> None:

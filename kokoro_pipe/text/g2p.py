@@ -3,6 +3,7 @@ words and for the other languages Kokoro speaks. Fully offline."""
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import threading
 from collections.abc import Callable
@@ -36,15 +37,19 @@ def spacy_pipeline_name() -> str:
     )
 
 
-def front_end(lang: str, emoji: str = "skip", lexicon_file: str | None = None):
+def front_end(lang: str, emoji: str = "skip", lexicon_file: str | None = None,
+              lexicon: dict[str, str] | None = None):
     """The text front-end for `lang`: sanitation, and for English the lexicon
-    (default, project, user and `lexicon_file` overrides) and the normalization rules."""
+    (default, project, user and `lexicon_file` overrides; or the `lexicon`
+    entries given, as loaded elsewhere) and the normalization rules."""
     from kokoro_pipe.text.lexicon import Lexicon
     from kokoro_pipe.text.normalize import Normalizer
 
     english = lang in ENGLISH
-    lexicon = Lexicon.load(lexicon_file) if english else None
-    return Normalizer(emoji, day_first=lang == "en-gb", lexicon=lexicon, english=english)
+    words = None
+    if english:
+        words = Lexicon(lexicon) if lexicon is not None else Lexicon.load(lexicon_file)
+    return Normalizer(emoji, day_first=lang == "en-gb", lexicon=words, english=english)
 
 
 class G2P:
@@ -66,6 +71,13 @@ class G2P:
         else:
             known = ", ".join([*ENGLISH, *ESPEAK_LANGS])
             raise UsageError(f"language {lang!r} is not supported here (supported: {known})")
+
+    def sharing(self, normalize: Callable[[str], str]) -> G2P:
+        """This G2P with another front-end: the loaded misaki (and its lock)
+        are shared, so a daemon serves any options without loading it again."""
+        other = copy.copy(self)
+        other.normalize = normalize
+        return other
 
     def __call__(self, text: str) -> str:
         return self.phonemize(self.normalize(text))

@@ -1,0 +1,126 @@
+"""kk-synth's side of borrowing kk-speakd's model (protocol: daemon/synth_protocol.py).
+
+`borrow` offers the job to a running daemon; it is None when there is none, or
+when the daemon runs another model (kk-synth then loads its own, quietly).
+An accepted job sends the input lines as they are read and writes what comes
+back to kk-synth's own sink, so every output format works the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.audio.sinks import Sink
+from kokoro_pipe.daemon import synth_protocol as protocol
+from kokoro_pipe.daemon.synth_socket import connect
+from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
+from kokoro_pipe.framing import Ancillary, Audio, End, Header, StreamFormatError, read_stream
+from kokoro_pipe.text.lines import Line, Rejected
+from kokoro_pipe.voice.render import Report
+
+HANDSHAKE_TIMEOUT = 60.0  # the daemon may first finish a chunk of speech; a hung one is skipped
+
+
+class DaemonGone(KokoroPipeError):
+    exit_code = EXIT_IO
+
+
+def borrow(socket_path: Path, engine: protocol.EngineSettings,
+           options: protocol.SynthOptions) -> DaemonJob | None:
+    """A job the daemon at `socket_path` accepted, or None. Raises UnsafePathError
+    for a socket that is not safely ours, KokoroPipeError for a refused request."""
+    conn = connect(socket_path)
+    if conn is None:
+        return None
+    try:
+        conn.settimeout(HANDSHAKE_TIMEOUT)
+        conn.sendall(protocol.encode_request(engine, options))
+        events = read_stream(conn.makefile("rb"), ancillary=True)
+        header, answer = next(events, None), next(events, None)
+        conn.settimeout(None)
+    except (OSError, StreamFormatError):  # gone, hung, or not a daemon of ours
+        conn.close()
+        return None
+    if isinstance(header, Header) and _is(answer, protocol.KIND_ACCEPTED):
+        return DaemonJob(conn, events)
+    conn.close()
+    if _is(answer, protocol.KIND_ERROR):
+        error = _payload(answer)
+        if not error.get("local"):
+            raise KokoroPipeError(str(error.get("error")), int(error.get("exit", 1)))
+    return None
+
+
+class DaemonJob:
+    def __init__(self, conn: socket.socket, events):
+        self.conn, self.events = conn, events
+        self._failure: BaseException | None = None
+
+    def run(self, lines: Iterable[Line | Rejected], sink: Sink, report: Report) -> int:
+        """Stream `lines` to the daemon and its audio to `sink`; the exit status."""
+        sender = threading.Thread(target=self._send, args=(lines,), name="kk-send", daemon=True)
+        sender.start()
+        try:
+            status = self._receive(sink, report)
+        finally:
+            self.conn.close()
+        if self._failure is not None:  # reading the input failed: that is the error
+            raise self._failure
+        if status is None:
+            raise DaemonGone("kk-speakd went away mid-stream; the output is cut short")
+        return status
+
+    def _receive(self, sink: Sink, report: Report) -> int | None:
+        while (event := self._next()) is not None:
+            if isinstance(event, Audio):
+                samples = event.samples.reshape(-1)
+                sink.audio(samples)
+                report.audio(len(samples) / SAMPLE_RATE)
+            elif isinstance(event, End):
+                sink.end(event.meta)
+                report.spoken(len(str(event.meta.get("text", ""))))
+            elif isinstance(event, Ancillary):
+                answer = _payload(event)
+                if event.kind == protocol.KIND_MESSAGE:
+                    report.message(str(answer.get("text")))
+                elif event.kind == protocol.KIND_DONE:
+                    return int(answer.get("status", 0))
+                elif event.kind == protocol.KIND_ERROR:
+                    raise KokoroPipeError(str(answer.get("error")),
+                                          int(answer.get("exit", 1)))
+        return None
+
+    def _next(self):
+        """The daemon's next frame; None where it went away (what was whole is written)."""
+        try:
+            return next(self.events, None)
+        except (OSError, StreamFormatError):
+            return None
+
+    def _send(self, lines: Iterable[Line | Rejected]) -> None:
+        try:
+            for item in lines:
+                self.conn.sendall(protocol.encode_line(item))
+            self.conn.shutdown(socket.SHUT_WR)  # end of input
+        except OSError:
+            pass  # the daemon went away: the receiving side reports it
+        except BaseException as e:  # noqa: BLE001 - reading the input failed: end the job
+            self._failure = e
+            with contextlib.suppress(OSError):
+                self.conn.shutdown(socket.SHUT_RDWR)
+
+
+def _is(frame, kind: int) -> bool:
+    return isinstance(frame, Ancillary) and frame.kind == kind
+
+
+def _payload(frame: Ancillary) -> dict:
+    try:
+        return protocol.decode_payload(frame.payload)
+    except protocol.BadRequest:
+        return {}

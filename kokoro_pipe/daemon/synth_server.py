@@ -1,0 +1,233 @@
+"""kk-speakd serving synthesis: kk-synth's job, run on the daemon's warm model.
+
+One thread per client runs the same code as an in-process kk-synth
+(voice/render.py) and writes the framed stream to the socket. Model runs take
+turns with speech (daemon/turns.py). A client that goes away ends its job at
+the next chunk; a bad request gets an error frame; neither touches the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe.audio.sinks import FramedSink
+from kokoro_pipe.daemon import synth_protocol as protocol
+from kokoro_pipe.daemon.log import EventLog, StatusFile
+from kokoro_pipe.daemon.synth_socket import listen, peer
+from kokoro_pipe.daemon.turns import SYNTHESIS, TakingTurns, Turns
+from kokoro_pipe.errors import EXIT_FAILURE, EXIT_USAGE, KokoroPipeError
+from kokoro_pipe.framing import StreamWriter, encode_header
+from kokoro_pipe.text.chunks import Pauses
+from kokoro_pipe.text.g2p import G2P, front_end
+from kokoro_pipe.voice.render import utterances, write_events
+from kokoro_pipe.voice.synthesis import Synthesizer
+
+
+@dataclass
+class Client:
+    id: str
+    pid: int | None
+    since: float = field(default_factory=time.time)
+    lines: int = 0  # input lines received
+    utterances: int = 0  # spoken and sent
+    audio_s: float = 0.0
+
+    def status(self) -> dict:
+        return {"id": self.id, "pid": self.pid, "since": round(self.since, 3),
+                "lines": self.lines, "utterances": self.utterances,
+                "audio_s": round(self.audio_s, 2)}
+
+
+class SynthServer:
+    def __init__(self, engine, g2p: G2P, turns: Turns, settings: protocol.EngineSettings,
+                 log: EventLog, status: StatusFile):
+        self.engine = TakingTurns(engine, turns, SYNTHESIS)
+        self.settings, self.log, self.status = settings, log, status
+        self._g2ps = {g2p.lang: g2p}  # misaki per language, shared with speech
+        self._lock = threading.Lock()
+        self._clients: dict[str, tuple[Client, socket.socket, threading.Thread]] = {}
+        self._count = 0
+        self._listener: socket.socket | None = None
+        self._path: Path | None = None
+
+    def start(self, path: Path) -> None:
+        self._listener, self._path = listen(path), path
+        self._inode = os.lstat(path).st_ino
+        self._publish()
+        threading.Thread(target=self._accept, name="kk-synth-accept", daemon=True).start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop accepting, end every client's job (after its current chunk) and wait."""
+        if self._listener is None:
+            return
+        self._listener.close()
+        with contextlib.suppress(OSError):
+            if os.lstat(self._path).st_ino == self._inode:  # not a successor's
+                self._path.unlink()
+        with self._lock:
+            clients = list(self._clients.values())
+        for _, conn, _ in clients:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for _, _, thread in clients:
+            thread.join(timeout)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            with self._lock:
+                self._count += 1
+                cid = f"s{self._count}"
+            thread = threading.Thread(target=self._serve, args=(conn, cid), name=f"kk-{cid}")
+            thread.start()
+
+    def _serve(self, conn: socket.socket, cid: str) -> None:
+        try:
+            pid, uid = peer(conn)
+        except OSError:  # gone already
+            return conn.close()
+        client = Client(cid, pid)
+        outcome, reason = "done", None
+        _send(conn, encode_header(SAMPLE_RATE))  # every answer is a stream, errors too
+        if uid != os.geteuid():
+            outcome, reason = "refused", f"peer uid {uid} is not ours"
+            _send(conn, protocol.error_frame(f"kk-speakd: {reason}", EXIT_USAGE))
+            conn.close()
+            return self.log("synthesis", id=cid, pid=pid, outcome=outcome, reason=reason)
+        with self._lock:
+            self._clients[cid] = (client, conn, threading.current_thread())
+        try:
+            self._run(conn, client)
+        except _Local as e:
+            outcome, reason = "declined", str(e)
+            _send(conn, protocol.error_frame(str(e), EXIT_FAILURE, local=True))
+        except protocol.BadRequest as e:
+            outcome, reason = "rejected", str(e)
+            _send(conn, protocol.error_frame(f"kk-speakd: bad request: {e}", EXIT_FAILURE))
+        except KokoroPipeError as e:  # what kk-synth would have said in-process
+            outcome, reason = "rejected", str(e)
+            _send(conn, protocol.error_frame(str(e), e.exit_code))
+        except OSError as e:  # the client went away (or we are closing)
+            outcome, reason = "disconnected", f"{type(e).__name__}: {e}"
+        except Exception as e:  # noqa: BLE001 - one client's failure must not kill the daemon
+            outcome, reason = "failed", f"{type(e).__name__}: {e}"
+            _send(conn, protocol.error_frame(f"kk-speakd: internal error: {reason}",
+                                             EXIT_FAILURE))
+        finally:
+            with contextlib.suppress(OSError):  # the end, even while a reader file holds it
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+            with self._lock:
+                self._clients.pop(cid, None)
+            self._publish()
+        record = {"id": cid, "pid": pid, "outcome": outcome, "lines": client.lines,
+                  "utterances": client.utterances, "audio_s": round(client.audio_s, 3),
+                  "seconds": round(time.time() - client.since, 3)}
+        self.log("synthesis", **record, **({"reason": reason} if reason else {}))
+
+    def _run(self, conn: socket.socket, client: Client) -> None:
+        reader = conn.makefile("rb")
+        version, settings, options = protocol.decode_request(
+            _record(reader, protocol.MAX_REQUEST_BYTES, "request"))
+        if version != protocol.PROTOCOL:
+            raise _Local(f"kk-speakd speaks protocol {protocol.PROTOCOL}, not {version}")
+        if settings != self.settings:
+            raise _Local("kk-speakd runs another model or model options")
+        style = self.engine.style(options.voice)  # UsageError for an unknown voice
+        g2p = None if options.phonemes else self._g2p(options)
+        pauses = Pauses(*options.pauses)
+        synthesizer = Synthesizer(self.engine, style, options.speed, g2p, pauses, options.ssml)
+        writer = _Writer(conn)
+        writer.write(protocol.accepted_frame())
+        self._publish()
+        lines = self._lines(reader, client)
+        events = synthesizer.stream(utterances(lines, options.phonemes))
+        status = write_events(events, _Sink(writer), pauses.paragraph,
+                              _Report(self, client, writer))
+        writer.write(protocol.done_frame(status))
+
+    def _lines(self, reader, client: Client):
+        while raw := reader.readline(protocol.MAX_RECORD_BYTES + 1):
+            if not raw.endswith(b"\n"):
+                raise protocol.BadRequest("an input line is cut off or too long")
+            client.lines += 1
+            yield protocol.decode_line(raw)
+
+    def _g2p(self, options: protocol.SynthOptions) -> G2P:
+        with self._lock:  # loading misaki for a new language takes a while, once
+            base = self._g2ps.get(options.lang)
+            if base is None:
+                base = self._g2ps[options.lang] = G2P(options.lang)
+        if not options.normalize:
+            return base.sharing(str)
+        lexicon = options.lexicon if options.lexicon is not None else {}
+        return base.sharing(front_end(options.lang, options.emoji, lexicon=lexicon))
+
+    def _publish(self) -> None:
+        with self._lock:
+            clients = [c.status() for c, _, _ in self._clients.values()]
+        self.status.update(clients=clients)
+
+
+class _Local(Exception):
+    """This daemon cannot make the same samples: the client runs in-process."""
+
+
+class _Report:
+    """Progress into the status file; rejected lines to the client's stderr."""
+
+    def __init__(self, server: SynthServer, client: Client, writer: _Writer):
+        self.server, self.client, self.writer = server, client, writer
+
+    def audio(self, seconds: float, line_chars: int = 0) -> None:
+        self.client.audio_s += seconds
+        self.server._publish()
+
+    def spoken(self, line_chars: int) -> None:
+        self.client.utterances += 1
+
+    def message(self, line: str) -> None:
+        self.writer.write(protocol.message_frame(line))
+
+
+class _Sink(FramedSink):
+    """The framed stream after the header the connection began with."""
+
+    def __init__(self, writer: _Writer):
+        self._writer = StreamWriter.after_header(writer)
+
+
+class _Writer:
+    """The file-like end StreamWriter writes to."""
+
+    def __init__(self, conn: socket.socket):
+        self.conn = conn
+
+    def write(self, data: bytes) -> int:
+        self.conn.sendall(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _record(reader, limit: int, what: str) -> bytes:
+    raw = reader.readline(limit + 1)
+    if not raw.endswith(b"\n"):
+        raise protocol.BadRequest(f"the {what} line is missing, cut off or too long")
+    return raw
+
+
+def _send(conn: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        conn.sendall(data)

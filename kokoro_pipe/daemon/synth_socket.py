@@ -1,0 +1,82 @@
+"""kk-speakd's synthesis socket: made private, checked before use, peers checked.
+
+The socket sits beside the FIFO in the daemon's 0700 directory, mode 0600.
+A kk-synth connects only to a socket that is its own user's (not a symlink,
+not a regular file put in its place); the daemon serves only peers of its
+own user, asking the kernel who they are (SO_PEERCRED, LOCAL_PEERCRED).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import struct
+import sys
+from pathlib import Path
+
+from kokoro_pipe.daemon.fifo import UnsafePathError, check_private_dir
+
+BACKLOG = 16
+# macOS <sys/un.h>: getsockopt(fd, SOL_LOCAL, LOCAL_PEERCRED) gives a struct xucred.
+SOL_LOCAL, LOCAL_PEERCRED, LOCAL_PEERPID = 0, 0x001, 0x002
+
+
+def listen(path: Path) -> socket.socket:
+    """Bind the socket at `path` (replacing a stale one of ours; call with the
+    daemon's lock held), mode 0600 from the start."""
+    check_socket(path, missing_ok=True)
+    path.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        server.bind(str(path))
+    finally:
+        os.umask(old)
+    server.listen(BACKLOG)
+    return server
+
+
+def connect(path: Path) -> socket.socket | None:
+    """A connection to a daemon's socket; None when none listens there.
+    Raises UnsafePathError for a socket that is not safely ours."""
+    if not path.parent.exists():
+        return None
+    check_private_dir(path.parent)
+    if check_socket(path, missing_ok=True) is None:
+        return None
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(str(path))
+    except OSError:  # refused (a stale socket), or gone meanwhile
+        client.close()
+        return None
+    return client
+
+
+def check_socket(path: Path, missing_ok: bool = False) -> os.stat_result | None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise UnsafePathError(f"{path} does not exist") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafePathError(f"{path} is a symlink; refusing it")
+    if not stat.S_ISSOCK(st.st_mode):
+        raise UnsafePathError(f"{path} is not a socket; refusing it")
+    if st.st_uid != os.geteuid():
+        raise UnsafePathError(f"{path} belongs to uid {st.st_uid}, not to you; refusing it")
+    return st
+
+
+def peer(conn: socket.socket) -> tuple[int | None, int]:
+    """The (pid, uid) of the process at the other end, from the kernel."""
+    if sys.platform == "darwin":
+        cred = conn.getsockopt(SOL_LOCAL, LOCAL_PEERCRED, 4 + 4 + 2 + 2 + 16 * 4)
+        _, uid = struct.unpack_from("=II", cred)
+        pid = struct.unpack("=i", conn.getsockopt(SOL_LOCAL, LOCAL_PEERPID, 4))[0]
+        return pid, uid
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return pid, uid
