@@ -215,13 +215,6 @@ class StreamWriter:
         f.write(encode_header(sample_rate, channels))
         f.flush()
 
-    @classmethod
-    def after_header(cls, f: BinaryIO, channels: int = 1) -> StreamWriter:
-        """A writer going on with a stream whose header is already written."""
-        writer = cls.__new__(cls)
-        writer._f, writer.channels = f, channels
-        return writer
-
     def audio(self, samples: np.ndarray) -> None:
         if len(samples):
             self._f.write(encode_audio(samples, self.channels))

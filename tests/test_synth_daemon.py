@@ -161,8 +161,11 @@ def test_a_client_killed_mid_stream_costs_the_daemon_nothing(speakd):
                             env=client_env(speakd))
     proc.stdin.write(ARTICLE.encode())
     proc.stdin.close()
-    (client,) = _wait_for_clients(speakd, 1)
-    assert client["pid"] == proc.pid  # --status shows who is served, and how far
+    _wait_for_clients(speakd, 1)
+    shown = subprocess.run([command("kk-speakd"), "--fifo", str(speakd.fifo), "--status"],
+                           capture_output=True, env=speakd.env, timeout=60, check=True)
+    (client,) = json.loads(shown.stdout)["clients"]  # who is served, and how far
+    assert client["pid"] == proc.pid and client["lines"] >= 1 and client["audio_s"] > 0
     proc.kill()
     proc.wait()
     gone = served(speakd, before, "disconnected")
@@ -238,7 +241,7 @@ def test_an_unsafe_socket_is_refused(speakd, tmp_path, kind):
             s.bind(str(path))
         os.chown(path, 65534, 65534, follow_symlinks=False)
     engine = protocol.EngineSettings.of(models.resolve(), "auto", False)
-    with pytest.raises(UnsafePathError, match="refusing it"):
+    with pytest.raises(UnsafePathError, match="refusing"):
         synth_client.borrow(path, engine, protocol.SynthOptions("af_heart"))
 
 

@@ -101,7 +101,7 @@ def test_answers_are_ancillary_frames_that_plain_readers_skip():
     out = io.BytesIO()
     writer = StreamWriter(out, 24_000)
     out.write(protocol.accepted_frame())
-    StreamWriter.after_header(out).audio(np.ones(4, np.float32))
+    writer.audio(np.ones(4, np.float32))
     out.write(protocol.message_frame("kk-synth: line 2: bad; skipped"))
     out.write(protocol.done_frame(65))
     writer.end({"id": 1})

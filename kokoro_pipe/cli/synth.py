@@ -87,12 +87,14 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
                             writes_a_file(output, out.fd), speed)
         stack.callback(progress.close)
         lines = input_lines(files, texts)
-        options = SynthOptions(voice, speed, lang, phonemes, ssml_mode, emoji, not no_normalize,
-                               _lexicon(lang, phonemes, no_normalize, lexicon_file),
-                               (pauses.sentence, pauses.clause, pauses.paragraph))
-        job = _borrow(paths, provider, windowed, options) if use_daemon else None
-        if job is not None:
-            return job.run(lines, sink, progress)
+        if use_daemon:
+            options = SynthOptions(voice, speed, lang, phonemes, ssml_mode, emoji,
+                                   not no_normalize,
+                                   _lexicon(lang, phonemes, no_normalize, lexicon_file),
+                                   (pauses.sentence, pauses.clause, pauses.paragraph))
+            job = _borrow(paths, provider, windowed, options)
+            if job is not None:
+                return job.run(lines, sink, progress)
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
             engine_loading = pool.submit(Engine, paths, provider=provider,

@@ -108,14 +108,20 @@ def check_private_dir(directory: Path) -> None:
 
 def check_fifo(path: Path) -> os.stat_result | None:
     """The FIFO's stat, None if absent; refuses a symlink, a non-FIFO, another owner."""
+    return check_own(path, stat.S_ISFIFO, "a FIFO")
+
+
+def check_own(path: Path, is_kind, kind: str) -> os.stat_result | None:
+    """The stat of `path`, None if absent; refuses a symlink, another kind of
+    file than `is_kind` (a stat predicate) says, or another owner."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(st.st_mode):
         raise UnsafePathError(f"{path} is a symlink; refusing it (remove it if unexpected)")
-    if not stat.S_ISFIFO(st.st_mode):
-        raise UnsafePathError(f"{path} exists and is not a FIFO; refusing to use or replace it")
+    if not is_kind(st.st_mode):
+        raise UnsafePathError(f"{path} exists and is not {kind}; refusing to use or replace it")
     if st.st_uid != os.geteuid():
         raise UnsafePathError(f"{path} belongs to uid {st.st_uid}, not to you; refusing it")
     return st

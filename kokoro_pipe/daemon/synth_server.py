@@ -23,7 +23,6 @@ from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.synth_socket import listen, peer
 from kokoro_pipe.daemon.turns import SYNTHESIS, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_USAGE, KokoroPipeError
-from kokoro_pipe.framing import StreamWriter, encode_header
 from kokoro_pipe.text.chunks import Pauses
 from kokoro_pipe.text.g2p import G2P, front_end
 from kokoro_pipe.voice.render import utterances, write_events
@@ -94,20 +93,20 @@ class SynthServer:
     def _serve(self, conn: socket.socket, cid: str) -> None:
         try:
             pid, uid = peer(conn)
+            sink = FramedSink(_Writer(conn), SAMPLE_RATE)  # every answer is a stream, errors too
         except OSError:  # gone already
             return conn.close()
         client = Client(cid, pid)
         outcome, reason = "done", None
-        _send(conn, encode_header(SAMPLE_RATE))  # every answer is a stream, errors too
-        if uid != os.geteuid():
-            outcome, reason = "refused", f"peer uid {uid} is not ours"
-            _send(conn, protocol.error_frame(f"kk-speakd: {reason}", EXIT_USAGE))
-            conn.close()
-            return self.log("synthesis", id=cid, pid=pid, outcome=outcome, reason=reason)
         with self._lock:
             self._clients[cid] = (client, conn, threading.current_thread())
         try:
-            self._run(conn, client)
+            if uid != os.geteuid():
+                raise _Refused(f"peer uid {uid} is not ours")
+            self._run(conn, sink, client)
+        except _Refused as e:
+            outcome, reason = "refused", str(e)
+            _send(conn, protocol.error_frame(f"kk-speakd: {e}", EXIT_USAGE))
         except _Local as e:
             outcome, reason = "declined", str(e)
             _send(conn, protocol.error_frame(str(e), EXIT_FAILURE, local=True))
@@ -135,7 +134,7 @@ class SynthServer:
                   "seconds": round(time.time() - client.since, 3)}
         self.log("synthesis", **record, **({"reason": reason} if reason else {}))
 
-    def _run(self, conn: socket.socket, client: Client) -> None:
+    def _run(self, conn: socket.socket, sink: FramedSink, client: Client) -> None:
         reader = conn.makefile("rb")
         version, settings, options = protocol.decode_request(
             _record(reader, protocol.MAX_REQUEST_BYTES, "request"))
@@ -147,14 +146,11 @@ class SynthServer:
         g2p = None if options.phonemes else self._g2p(options)
         pauses = Pauses(*options.pauses)
         synthesizer = Synthesizer(self.engine, style, options.speed, g2p, pauses, options.ssml)
-        writer = _Writer(conn)
-        writer.write(protocol.accepted_frame())
+        conn.sendall(protocol.accepted_frame())
         self._publish()
-        lines = self._lines(reader, client)
-        events = synthesizer.stream(utterances(lines, options.phonemes))
-        status = write_events(events, _Sink(writer), pauses.paragraph,
-                              _Report(self, client, writer))
-        writer.write(protocol.done_frame(status))
+        events = synthesizer.stream(utterances(self._lines(reader, client), options.phonemes))
+        status = write_events(events, sink, pauses.paragraph, _Report(self, client, conn))
+        conn.sendall(protocol.done_frame(status))
 
     def _lines(self, reader, client: Client):
         while raw := reader.readline(protocol.MAX_RECORD_BYTES + 1):
@@ -183,11 +179,15 @@ class _Local(Exception):
     """This daemon cannot make the same samples: the client runs in-process."""
 
 
+class _Refused(Exception):
+    """A peer of another user."""
+
+
 class _Report:
     """Progress into the status file; rejected lines to the client's stderr."""
 
-    def __init__(self, server: SynthServer, client: Client, writer: _Writer):
-        self.server, self.client, self.writer = server, client, writer
+    def __init__(self, server: SynthServer, client: Client, conn: socket.socket):
+        self.server, self.client, self.conn = server, client, conn
 
     def audio(self, seconds: float, line_chars: int = 0) -> None:
         self.client.audio_s += seconds
@@ -197,14 +197,7 @@ class _Report:
         self.client.utterances += 1
 
     def message(self, line: str) -> None:
-        self.writer.write(protocol.message_frame(line))
-
-
-class _Sink(FramedSink):
-    """The framed stream after the header the connection began with."""
-
-    def __init__(self, writer: _Writer):
-        self._writer = StreamWriter.after_header(writer)
+        self.conn.sendall(protocol.message_frame(line))
 
 
 class _Writer:

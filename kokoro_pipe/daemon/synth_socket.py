@@ -15,7 +15,7 @@ import struct
 import sys
 from pathlib import Path
 
-from kokoro_pipe.daemon.fifo import UnsafePathError, check_private_dir
+from kokoro_pipe.daemon.fifo import check_own, check_private_dir
 
 BACKLOG = 16
 # macOS <sys/un.h>: getsockopt(fd, SOL_LOCAL, LOCAL_PEERCRED) gives a struct xucred.
@@ -25,7 +25,7 @@ SOL_LOCAL, LOCAL_PEERCRED, LOCAL_PEERPID = 0, 0x001, 0x002
 def listen(path: Path) -> socket.socket:
     """Bind the socket at `path` (replacing a stale one of ours; call with the
     daemon's lock held), mode 0600 from the start."""
-    check_socket(path, missing_ok=True)
+    check_socket(path)
     path.unlink(missing_ok=True)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
@@ -43,7 +43,7 @@ def connect(path: Path) -> socket.socket | None:
     if not path.parent.exists():
         return None
     check_private_dir(path.parent)
-    if check_socket(path, missing_ok=True) is None:
+    if check_socket(path) is None:
         return None
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -54,20 +54,9 @@ def connect(path: Path) -> socket.socket | None:
     return client
 
 
-def check_socket(path: Path, missing_ok: bool = False) -> os.stat_result | None:
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        if missing_ok:
-            return None
-        raise UnsafePathError(f"{path} does not exist") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise UnsafePathError(f"{path} is a symlink; refusing it")
-    if not stat.S_ISSOCK(st.st_mode):
-        raise UnsafePathError(f"{path} is not a socket; refusing it")
-    if st.st_uid != os.geteuid():
-        raise UnsafePathError(f"{path} belongs to uid {st.st_uid}, not to you; refusing it")
-    return st
+def check_socket(path: Path) -> os.stat_result | None:
+    """The socket's stat, None if absent; refuses a symlink, a non-socket, another owner."""
+    return check_own(path, stat.S_ISSOCK, "a socket")
 
 
 def peer(conn: socket.socket) -> tuple[int | None, int]:
