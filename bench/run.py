@@ -1,9 +1,10 @@
 """kokoro-pipe benchmarks: one command, a table on stdout, JSON to a file.
 
-    python bench/run.py                       # (a) to (d) and (f), 3 runs / 20 requests each
+    python bench/run.py                       # (a) to (d) and (f) to (h), 3 runs / 20 requests
     python bench/run.py --only b --repeat 5
     python bench/run.py --long                # also (e): ten minutes of continuous speech
     python bench/run.py --only g              # (g) first audio vs bare create(), memory
+    python bench/run.py --only h              # (h) kk-synth via a warm kk-speakd vs in-process
 
 Figures are ratios of things measured side by side in the same run: these
 machines are noisy, absolute seconds are not comparable across runs. Audio goes
@@ -29,23 +30,27 @@ import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
 import throughput  # noqa: E402
+import warm_pipeline  # noqa: E402
 from conftest import command  # noqa: E402
 from pulse_rig import PulseRig  # noqa: E402
 
 
 @click.command()
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
-@click.option("--requests", default=20, show_default=True, help="Daemon requests per kind.")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g"]),
+@click.option("--requests", type=int,
+              help="Daemon requests per kind [default: 20]; (h) pipelines per case [default: 8].")
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h"]),
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               default=str(HERE / "results.json"), show_default=True)
-def main(repeat: int, requests: int, only: tuple[str, ...], tail_runs: int, long_: bool,
-         json_path: str):
+def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
+         long_: bool, json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c", "f", "g"}
+    wanted = set(only) or {"a", "b", "c", "f", "g", "h"}
+    pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
+    requests = requests or 20
     if "a" in wanted:
         results["a"] = a = throughput.run(repeat, command("kk-synth"))
         _print_a(a, repeat)
@@ -66,6 +71,9 @@ def main(repeat: int, requests: int, only: tuple[str, ...], tail_runs: int, long
             if "g" in wanted:
                 results["g"] = g = first_audio.run(rig, Path(tmp) / "first", requests)
                 _print_g(g)
+            if "h" in wanted:
+                results["h"] = h = warm_pipeline.run(rig, Path(tmp) / "warm", pipelines, repeat)
+                _print_h(h)
             if "f" in wanted:
                 results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
                 _print_f(f)
@@ -136,6 +144,29 @@ def _print_g(g: dict) -> None:
             m = g[mode]["rss_mib"]
             print(f"    {mode} RSS MiB every 20 requests: "
                   f"{' '.join(f'{v:.0f}' for v in m['every_20'])} (max {m['max']:.0f})")
+
+
+def _print_h(h: dict) -> None:
+    fa, tp = h["first_audio"], h["throughput"]
+    print(f"(h) echo … | kk-synth | kk-play, first voiced sample at the sink (ms from the "
+          f"start), n={fa['runs']} each, warm kk-speakd vs KOKORO_PIPE_DAEMON=0, alternating")
+    for kind in warm_pipeline.TEXTS:
+        r = fa[kind]
+        print(f"    {kind:10} warm p50 {r['warm']['p50']:6.0f}  p90 {r['warm']['p90']:6.0f}   "
+              f"cold p50 {r['cold']['p50']:6.0f}  p90 {r['cold']['p90']:6.0f}   "
+              f"warm / cold {r['ratio_p50']:.2f} (target <= {fa['target_ratio']})")
+    print(f"    kk-synth jobs done by the daemon: {fa['daemon_jobs_done']} "
+          f"of {fa['warm_runs']} warm runs")
+    print(f"(h) kk-synth --raw, {tp['chars']}-character article ({tp['audio_s']:.1f} s of audio), "
+          f"median of {tp['runs']}, alternating")
+    w, c = tp["warm"], tp["cold"]
+    print(f"    via kk-speakd  wall {w['wall']:6.2f} s  (the daemon's job {w['daemon_s']:.2f} s)"
+          f"  peak RSS {w['rss_mib']:.0f} MiB")
+    print(f"    in-process     wall {c['wall']:6.2f} s  (synthesis alone {c['synth']:.2f} s)"
+          f"  peak RSS {c['rss_mib']:.0f} MiB")
+    print(f"    kk-speakd / in-process: wall {tp['ratio_wall']:.3f} (target <= "
+          f"{tp['target_ratio']}); kk-speakd wall / in-process synthesis "
+          f"{tp['ratio_to_synth']:.3f}")
 
 
 def _print_f(f: dict) -> None:
