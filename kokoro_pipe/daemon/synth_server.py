@@ -66,6 +66,8 @@ class SynthServer:
         """Stop accepting, end every client's job (after its current chunk) and wait."""
         if self._listener is None:
             return
+        with contextlib.suppress(OSError):  # wakes the accepting thread (close alone may not)
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with contextlib.suppress(OSError):
             if os.lstat(self._path).st_ino == self._inode:  # not a successor's
