@@ -35,6 +35,7 @@ KIND_END = 0x02
 # Kinds 0x80..0xFF are ancillary: readers skip the ones they do not know.
 # Unknown kinds below 0x80 change the meaning of the stream and are errors.
 ANCILLARY = 0x80
+KIND_WORD = 0x90  # a word mark: where a word is heard in its utterance
 
 assert LENGTH.unpack(MAGIC)[0] > MAX_FRAME_LENGTH
 
@@ -70,7 +71,21 @@ class Ancillary:
     payload: bytes
 
 
-Event = Header | Audio | End | Ancillary
+@dataclass(frozen=True)
+class WordMark:
+    """A word heard in an utterance: sample frames counted from the
+    utterance's first one (the first audio after the header or the last End),
+    and what the user wrote for it: its text and span in the input line
+    (character offsets; None when unknown, as for bare phoneme input)."""
+
+    utterance: int
+    start: int
+    end: int
+    text: str
+    span: tuple[int, int] | None = None
+
+
+Event = Header | Audio | End | Ancillary | WordMark
 
 
 # -- writing -----------------------------------------------------------------
@@ -98,6 +113,13 @@ def encode_ancillary(kind: int, payload: bytes) -> bytes:
     return _frame(kind, payload)
 
 
+def encode_word(mark: WordMark) -> bytes:
+    record = {"utterance": mark.utterance, "start": mark.start, "end": mark.end,
+              "text": mark.text, "span": list(mark.span) if mark.span else None}
+    return encode_ancillary(KIND_WORD, json.dumps(record, ensure_ascii=False,
+                                                  separators=(",", ":")).encode())
+
+
 def encode_end(meta: dict | None = None) -> bytes:
     payload = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode() if meta else b""
     if len(payload) >= MAX_FRAME_LENGTH:
@@ -119,11 +141,13 @@ def _check_format(sample_rate: int, channels: int) -> None:
 # -- reading -----------------------------------------------------------------
 
 
-def read_stream(f: BinaryIO, ancillary: bool = False) -> Iterator[Event]:
+def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False
+                ) -> Iterator[Event]:
     """Yield the events of a stream, raising StreamFormatError on bad input.
 
     Everything whole before a fault is yielded first. Empty input yields nothing.
-    Ancillary frames are skipped, or yielded as Ancillary when `ancillary`.
+    Word marks are yielded as WordMark when `words`; other ancillary frames are
+    skipped, or yielded as Ancillary when `ancillary`.
     """
     header: Header | None = None
     offset = 0
@@ -151,6 +175,8 @@ def read_stream(f: BinaryIO, ancillary: bool = False) -> Iterator[Event]:
             yield End(_parse_meta(payload, offset))
         elif kind < ANCILLARY:
             raise StreamFormatError(f"unknown frame kind 0x{kind:02x} at byte {offset}")
+        elif kind == KIND_WORD and words:
+            yield _parse_word(payload, offset)
         elif ancillary:
             yield Ancillary(kind, payload)
         offset += 4 + length
@@ -207,6 +233,21 @@ def _parse_meta(payload: bytes, offset: int) -> dict:
     return meta
 
 
+def _parse_word(payload: bytes, offset: int) -> WordMark:
+    try:
+        r = json.loads(payload.decode("utf-8"))
+        span = r["span"]
+        mark = WordMark(r["utterance"], r["start"], r["end"], r["text"],
+                        None if span is None else (span[0], span[1]))
+        ints = [mark.utterance, mark.start, mark.end, *(mark.span or ())]
+        if not (all(type(i) is int for i in ints) and isinstance(mark.text, str)
+                and 0 <= mark.start <= mark.end):
+            raise ValueError
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError):
+        raise StreamFormatError(f"word frame at byte {offset} is not a valid word mark") from None
+    return mark
+
+
 class StreamWriter:
     """Writes a stream to a binary file, header first, flushing each call."""
 
@@ -223,3 +264,7 @@ class StreamWriter:
     def end(self, meta: dict | None = None) -> None:
         self._f.write(encode_end(meta))
         self._f.flush()
+
+    def word(self, mark: WordMark) -> None:
+        """Written before the audio it describes; flushed with that audio."""
+        self._f.write(encode_word(mark))

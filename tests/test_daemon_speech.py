@@ -69,6 +69,7 @@ def test_back_to_back_requests_are_all_spoken_in_order_none_cut_off(speakd, puls
         assert score > 0.9, f"{text!r} not heard whole (correlation {score:.2f})"
         offsets.append(offset)
     assert offsets == sorted(offsets), "in the order written"
+    assert [r["words"] for r in records] == [len(t.split()) for t in THREE]
     for record in records:
         assert record["underruns"] == 0 and record["device"]
         print(f"{record['id']}: ttfa {record['ttfa_ms']} ms, queue wait "
@@ -126,6 +127,8 @@ def test_interrupt_and_stop_silence_the_sink_at_once(speakd, pulse, reference, h
                      json.dumps({"text": "Queued behind it.", "id": f"next-{how}"}))
         speakd.wait_status("sounding", f"long-{how}")
         capture.wait_sounding(SETTLE)
+        heard = json.loads((speakd.fifo.parent / "status.json").read_text())["word"]
+        assert heard in LONG.split(), heard
         if how == "interrupt":
             written = speakd.write(json.dumps({"text": "Build broke.", "id": "urgent",
                                                "priority": "interrupt"}))

@@ -60,13 +60,15 @@ def test_the_daemons_source_replays_a_cached_phrase_without_the_model(tmp_path):
 
     engine = Engine(models.resolve())
     source = SpeechSource(engine, "af_heart", 1.0, G2P("en-us"), PhraseCache(tmp_path))
-    first = np.concatenate(list(source(Request("Build finished."), threading.Event())))
+    pieces = list(source(Request("Build finished."), threading.Event()))
+    first = np.concatenate([p.audio for p in pieces])
     assert len(list(tmp_path.glob("*.f32"))) == 1
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model ran on a cache hit")
 
-    engine.synthesize = no_model
+    engine.synthesize = engine.stream = no_model
     again = list(source(Request("Build finished."), threading.Event()))
     assert len(again) == 1
-    np.testing.assert_array_equal(again[0], first)
+    np.testing.assert_array_equal(again[0].audio, first)
+    assert again[0].words == tuple(w for p in pieces for w in p.words) != (), "words kept too"

@@ -51,6 +51,9 @@ class FakeOutput:
         self.writes.append(block.copy())
         return len(self.writes) - 1 in self._underruns
 
+    def buffered(self):
+        return 0  # plays at once
+
     def drain(self):
         self.log.append((self.name, "drain"))
 

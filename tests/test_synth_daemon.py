@@ -80,14 +80,18 @@ def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, te
     lexicon = tmp_path / "lexicon.tsv"
     lexicon.write_text("staging\tstˈAʤɪŋ\n")
     before = len(jobs(speakd))
-    borrowed = synth(speakd, *args, "--lexicon", str(lexicon), stdin=text)
+    captions = [tmp_path / "borrowed.vtt", tmp_path / "alone.vtt"]
+    borrowed = synth(speakd, *args, "--lexicon", str(lexicon), "--captions", str(captions[0]),
+                     stdin=text)
     job = served(speakd, before)
-    alone = synth(speakd, *args, "--lexicon", str(lexicon), stdin=text,
-                  env=client_env(speakd, KOKORO_PIPE_DAEMON="0"))
+    alone = synth(speakd, *args, "--lexicon", str(lexicon), "--captions", str(captions[1]),
+                  stdin=text, env=client_env(speakd, KOKORO_PIPE_DAEMON="0"))
     assert len(jobs(speakd)) == before + 1, "KOKORO_PIPE_DAEMON=0 still used the daemon"
     assert borrowed.returncode == alone.returncode
     assert said(borrowed) == said(alone)
-    assert borrowed.stdout == alone.stdout and len(borrowed.stdout) > 48_000
+    assert borrowed.stdout == alone.stdout and len(borrowed.stdout) > 48_000  # word marks too
+    assert captions[0].read_text() == captions[1].read_text()
+    assert captions[0].read_text().count("-->") >= 2
     assert job["utterances"] == text.count(b"\n") + 1 - (b"\xff" in text)
 
 

@@ -53,9 +53,18 @@ def test_trim_cuts_the_first_piece_head_and_the_last_piece_tail():
     quiet, loud = np.zeros(4096, np.float32), np.full(4096, 0.5, np.float32)
     pieces = [(np.concatenate([quiet, loud]), False), (loud, False),
               (np.concatenate([loud, quiet]), True)]
-    out = list(trimmed(iter(pieces)))
+    out = [audio for audio, _ in trimmed(iter(pieces))]
     # trim works in 2048-sample frames, so up to 1024 samples of the silence stay
     assert len(out[0]) <= 4096 + 1024 and len(out[1]) == 4096 and len(out[2]) <= 4096 + 1024
+
+
+def test_trim_says_where_each_piece_starts_and_keeps_the_last_word_whole():
+    quiet, loud = np.zeros(4096, np.float32), np.full(4096, 0.5, np.float32)
+    pieces = [(np.concatenate([quiet, loud]), False), (np.concatenate([loud, quiet]), True)]
+    (first, at0), (last, at1) = trimmed(iter(pieces))
+    assert at0 == 8192 - len(first) and at1 == 8192
+    (_, _), (kept, _) = trimmed(iter(pieces), keep_until=8192 + 4096 + 3000)
+    assert len(kept) == 4096 + 3000 > len(last)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +79,7 @@ def test_one_pass_gives_the_audio_of_synthesize(engine):
     style = engine.style("af_heart")
     phonemes = "ðə bˈɪld fˈɪnɪʃt."
     whole = engine.synthesize(phonemes, style)
-    pieces = list(engine.stream(phonemes, style, 1.0))
+    pieces = [p.audio for p in engine.stream(phonemes, style, 1.0)]
     assert len(pieces) == 1 and np.array_equal(pieces[0], whole)
 
 
@@ -78,13 +87,32 @@ def test_windows_give_the_same_length_of_speech(engine):
     style = engine.style("af_heart")
     phonemes = "ðə nˈItli bˈɪld fˈɪnɪʃt wɪðˈWt ˈɛɹəɹz, ænd ˈɔl tˈɛsts pˈæst."
     whole = engine.synthesize(phonemes, style)
-    pieces = list(engine.stream(phonemes, style, 1.0, windowed=True))
+    pieces = [p.audio for p in engine.stream(phonemes, style, 1.0, windowed=True)]
     assert len(pieces) > 1
     joined = np.concatenate(pieces)
     # Both trimmed at 60 dB, 2048 samples at a time; a last window normalized over
     # little speech leaves its silence at about -55 dB, some of it kept.
     assert abs(len(joined) - len(whole)) < 0.25 * 24000
     assert np.all(np.isfinite(joined)) and 0.05 < np.abs(joined).max() <= 1.0
+
+
+def test_word_times_fall_inside_the_audio_in_windows_or_one_pass(engine):
+    style = engine.style("af_heart")
+    phonemes = "ðə nˈItli bˈɪld fˈɪnɪʃt wɪðˈWt ˈɛɹəɹz, ænd ˈɔl tˈɛsts pˈæst."
+    words = [(m.start(), m.end()) for m in __import__("re").finditer(r"[^\s,.]+", phonemes)]
+    for windowed in (False, True):
+        starts, at = [], 0
+        pieces = list(engine.stream(phonemes, style, 1.0, windowed=windowed, words=words))
+        total = sum(len(p.audio) for p in pieces)
+        for p in pieces:
+            for i, a, b in p.words:
+                assert 0 <= a <= len(p.audio) and at + b <= total
+                starts.append((i, at + a))
+            at += len(p.audio)
+        assert [i for i, _ in starts] == list(range(len(words)))
+        assert [s for _, s in starts] == sorted(s for _, s in starts)
+        # about 0.4 s a word here: the first starts near the audio's start
+        assert starts[0][1] < 0.2 * 24000 and starts[-1][1] > 0.5 * total
 
 
 def _audio_frames(*args: str) -> list[int]:

@@ -156,6 +156,10 @@ class PortAudioOutput:
         react to a stop wait in small steps instead of inside PortAudio."""
         return self._stream.write_available
 
+    def buffered(self) -> int:
+        """Frames written and not yet played."""
+        return max(0, self.capacity - self._stream.write_available)
+
     def drain(self) -> None:
         """Wait until everything written has left the buffer for the device.
 

@@ -90,9 +90,11 @@ def open_source(path: str | None) -> TimedReader:
         raise NoInputError(f"cannot read {path}: {e.strerror}") from None
 
 
-def input_events(source: TimedReader, raw: RawFormat | None = None) -> Iterator[Event]:
-    """The events of `source`. Raises StreamFormatError (TruncatedStreamError
-    for a cut-off input) or InputError after yielding everything whole."""
+def input_events(source: TimedReader, raw: RawFormat | None = None, words: bool = False
+                 ) -> Iterator[Event]:
+    """The events of `source` (with a framed stream's word marks when `words`).
+    Raises StreamFormatError (TruncatedStreamError for a cut-off input) or
+    InputError after yielding everything whole."""
     if raw is not None:
         yield from raw_events(source, raw)
         return
@@ -100,7 +102,7 @@ def input_events(source: TimedReader, raw: RawFormat | None = None) -> Iterator[
     if not head:
         return  # empty input: an empty stream
     if head == MAGIC:
-        yield from read_stream(_Prefixed(head, source))
+        yield from read_stream(_Prefixed(head, source), words=words)
     else:
         yield from sound_file_events(_Prefixed(head, source))
 

@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from kokoro_pipe.audio.devices import DefaultOutputWatch
-from kokoro_pipe.framing import Audio, End, Event, Header
+from kokoro_pipe.framing import Audio, End, Event, Header, WordMark
 
 BLOCK = 0.025  # seconds per write: a signal (SIGINT) is handled within one block
 PREROLL = 0.05  # seconds of silence after each start and before each close
@@ -49,6 +49,7 @@ class Output(Protocol):
 
     def start(self) -> None: ...
     def write(self, block: np.ndarray) -> bool: ...  # True: the device ran dry before it
+    def buffered(self) -> int: ...  # frames written and not yet played
     def drain(self) -> None: ...
     def abort(self) -> None: ...
     def close(self) -> None: ...
@@ -104,6 +105,8 @@ class Player:
         self._tail = np.zeros((0, 1), np.float32)  # the last frames, held for the end fade
         self._in_utterance = False
         self._faded_in = 0  # frames of the fade-in already applied
+        self.on_word: Callable[[WordMark], None] | None = None  # told as each word is heard
+        self._words: list[tuple[int, WordMark]] = []  # (audio frame it starts at, mark)
 
     # -- the API ---------------------------------------------------------------
 
@@ -200,8 +203,10 @@ class Player:
     ) -> None:
         """Play a framed event stream to its end, then drain. A fault in the
         input (raised by `events`) is raised after what came before it played;
-        an interruption (KeyboardInterrupt, SystemExit) aborts at once."""
+        an interruption (KeyboardInterrupt, SystemExit) aborts at once. Word
+        marks go to `on_word` when their first sample is heard."""
         try:
+            utterance_start = self.stats.samples + len(self._tail)
             stream = iter(events)
             while True:
                 try:
@@ -215,10 +220,14 @@ class Player:
                     self.open(event.sample_rate, event.channels)
                 elif isinstance(event, Audio):
                     self.write(event.samples)
+                elif isinstance(event, WordMark):
+                    self._words.append((utterance_start + event.start, event))
                 elif isinstance(event, End):
                     self.finish()
+                    utterance_start = self.stats.samples
                     if input_ready is not None:
                         self.keep_alive(input_ready)
+            self._words_until_heard()
             self.drain()
         except BaseException:
             self.abort()
@@ -283,6 +292,28 @@ class Player:
                 self.stats.underruns += underran
                 if self.stats.first_write is None:
                     self.stats.first_write = self._clock()
+            self._tell_words()
+
+    def _heard(self) -> int:
+        """Audio frames heard so far: written, less what the device still holds."""
+        return self.stats.samples - (self._out.buffered() if self._out is not None else 0)
+
+    def _tell_words(self) -> None:
+        if self.on_word is None or not self._words or not self._started:
+            return
+        heard = self._heard()
+        while self._words and self._words[0][0] <= heard:
+            self.on_word(self._words.pop(0)[1])
+
+    def _words_until_heard(self) -> None:
+        """At the end: tell the words still in the device buffer as it plays them."""
+        self.finish()
+        while self.on_word is not None and self._words and self._out is not None:
+            self._tell_words()
+            if self._words:
+                ahead = self._words[0][0] - self._heard()
+                time.sleep(min(max(ahead, 1) / self._format[0], BLOCK))
+        self._words.clear()
 
     def _default_moved(self) -> bool:
         if self.watch is None:

@@ -9,26 +9,33 @@ from typing import BinaryIO, Protocol
 import numpy as np
 import soundfile
 
+from kokoro_pipe import captions
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
-from kokoro_pipe.framing import StreamWriter
+from kokoro_pipe.framing import StreamWriter, WordMark
 
 WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goes
 
 
 class Sink(Protocol):
     def audio(self, samples: np.ndarray) -> None: ...
+    def words(self, marks: list[WordMark]) -> None: ...  # before the audio they start in
     def end(self, meta: dict) -> None: ...
     def close(self) -> None: ...
 
 
 class FramedSink:
-    """The kokoro-pipe stream (man kokoro-pipe.5): audio frames, end-of-utterance frames."""
+    """The kokoro-pipe stream (man kokoro-pipe.5): audio frames, word marks,
+    end-of-utterance frames."""
 
     def __init__(self, f: BinaryIO, sample_rate: int):
         self._writer = StreamWriter(f, sample_rate)
 
     def audio(self, samples: np.ndarray) -> None:
         self._writer.audio(samples)
+
+    def words(self, marks: list[WordMark]) -> None:
+        for mark in marks:
+            self._writer.word(mark)
 
     def end(self, meta: dict) -> None:
         self._writer.end(meta)
@@ -46,6 +53,9 @@ class RawSink:
     def audio(self, samples: np.ndarray) -> None:
         self._f.write(np.ascontiguousarray(samples, dtype="<f4").tobytes())
         self._f.flush()
+
+    def words(self, marks: list[WordMark]) -> None:
+        pass
 
     def end(self, meta: dict) -> None:
         pass
@@ -80,6 +90,9 @@ class WavSink:
         self._f.write(pcm)
         self._f.flush()
         self._bytes += len(pcm)
+
+    def words(self, marks: list[WordMark]) -> None:
+        pass
 
     def end(self, meta: dict) -> None:
         pass
@@ -116,6 +129,9 @@ class SoundFileSink:
         with self._io_errors():
             self._file.write(np.clip(samples, -1.0, 1.0))
 
+    def words(self, marks: list[WordMark]) -> None:
+        pass
+
     def end(self, meta: dict) -> None:
         pass
 
@@ -129,3 +145,30 @@ class SoundFileSink:
             yield
         except soundfile.LibsndfileError as e:  # a full disk, a file gone read-only
             raise KokoroPipeError(f"writing {self._file.name} failed: {e}", EXIT_IO) from None
+
+
+class CaptionedSink:
+    """Another sink, and the words' times written as captions beside it."""
+
+    def __init__(self, inner: Sink, writer: captions.CaptionWriter, sample_rate: int):
+        self._inner, self._writer, self._rate = inner, writer, sample_rate
+        self._samples = self._utterance_start = 0
+
+    def audio(self, samples: np.ndarray) -> None:
+        self._inner.audio(samples)
+        self._samples += len(samples)
+
+    def words(self, marks: list[WordMark]) -> None:
+        self._inner.words(marks)
+        at = self._utterance_start
+        for m in marks:
+            self._writer.word(captions.Word(m.text, (at + m.start) / self._rate,
+                                            (at + m.end) / self._rate, m.utterance))
+
+    def end(self, meta: dict) -> None:
+        self._inner.end(meta)
+        self._utterance_start = self._samples
+
+    def close(self) -> None:
+        self._writer.close()
+        self._inner.close()

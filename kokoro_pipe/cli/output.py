@@ -7,7 +7,15 @@ from pathlib import Path
 
 import soundfile
 
-from kokoro_pipe.audio.sinks import SOUNDFILE_FORMATS, FramedSink, RawSink, SoundFileSink, WavSink
+from kokoro_pipe import captions
+from kokoro_pipe.audio.sinks import (
+    SOUNDFILE_FORMATS,
+    CaptionedSink,
+    FramedSink,
+    RawSink,
+    SoundFileSink,
+    WavSink,
+)
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError, UsageError
 
 FORMATS = ("kkp", "wav", "raw", *SOUNDFILE_FORMATS)
@@ -51,3 +59,14 @@ def open_sink(fmt: str, output: str | None, stdout, sample_rate: int,
                               EXIT_IO) from None
     stack.callback(sink.close)
     return sink
+
+
+def open_captions(sink, path: str, fmt: str, sample_rate: int, stack: contextlib.ExitStack):
+    """`sink`, with the words' times written to `path` as captions beside it."""
+    try:
+        f = stack.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+    except OSError as e:
+        raise KokoroPipeError(f"cannot write {path}: {e}", EXIT_IO) from None
+    captioned = CaptionedSink(sink, captions.writer(fmt, f), sample_rate)
+    stack.callback(captioned.close)
+    return captioned

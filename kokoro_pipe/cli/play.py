@@ -38,7 +38,10 @@ system default output when it changes, unless --device is given.""")
 @click.option("--latency-ms", type=click.IntRange(10, 10_000), default=round(LATENCY * 1000),
               show_default=True, help="Device buffer.")
 @click.option("--stats", is_flag=True, help="Print one JSON line of statistics on stderr at exit.")
-def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_ms, stats) -> int:
+@click.option("--words", is_flag=True,
+              help="Print each word on stderr as it is heard (from the stream's word marks).")
+def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_ms, stats,
+        words) -> int:
     exit_on_sigterm()
     _quiet_c_stderr()
     if list_devices:
@@ -49,6 +52,8 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_m
     raw_format = RawFormat(rate or 24000, channels or 1) if raw else None
     player = Player(lambda r, c: devices.open_output(device, r, c, latency_ms / 1000),
                     prebuffer=prebuffer_ms / 1000)
+    if words:
+        player.on_word = lambda mark: print(mark.text, file=sys.stderr, flush=True)
     source = watch = None
 
     def wrap_up() -> None:
@@ -62,7 +67,7 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_m
         source = open_source(file)
         if device is None:
             player.watch = watch = devices.default_output_watch()
-        events = ReadAhead(input_events(source, raw_format))
+        events = ReadAhead(input_events(source, raw_format, words=words))
         player.play_events(events, events.ready)
     except (KeyboardInterrupt, SystemExit) as e:  # SIGINT, SIGTERM: the player aborted
         wrap_up()

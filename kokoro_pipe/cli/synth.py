@@ -8,17 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
-from kokoro_pipe import SAMPLE_RATE
+from kokoro_pipe import SAMPLE_RATE, captions
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import error, guard_stdout, run
 from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_options, text_options
 from kokoro_pipe.cli.inputs import input_lines
-from kokoro_pipe.cli.output import FORMATS, choose_format, open_sink
+from kokoro_pipe.cli.output import FORMATS, choose_format, open_captions, open_sink
 from kokoro_pipe.cli.progress import Progress, input_chars, writes_a_file
 from kokoro_pipe.daemon import synth_client
 from kokoro_pipe.daemon.fifo import Place, UnsafePathError, default_fifo_path
 from kokoro_pipe.daemon.synth_protocol import EngineSettings, SynthOptions
+from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.text.lexicon import Lexicon
 from kokoro_pipe.voice import files as models
@@ -37,7 +38,9 @@ or to a file (-o) in the format its extension names: .wav, .flac, .ogg, .opus,
 Each input line is one utterance. A bad line is reported and skipped (exit 65
 at the end); the lines around it are still spoken. Text is cleaned up and
 normalized before G2P (numbers, dates, times, money, units, URLs,
-abbreviations, markdown); a line starting with <speak> is SSML.""")
+abbreviations, markdown); a line starting with <speak> is SSML. The framed
+stream carries word marks: when each word is heard, and what was written for it;
+--captions writes them as captions too.""")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-t", "--text", "texts", multiple=True, help="Text to speak (repeatable).")
 @click.option("--phonemes", is_flag=True, help="Input is kk-g2p output (plain or --json).")
@@ -47,6 +50,9 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
               help="Output format [default: from -o's extension, else the framed stream].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
+@click.option("--captions", "captions_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the words' times to this file: .vtt (WebVTT, word "
+                   "timestamps inside cues), .srt, or .json (JSON lines).")
 @click.option("--voice", envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
               show_default=True, show_envvar=True, shell_complete=completion.voices,
               help="Voice name, or a blend like af_bella:0.6,af_sky:0.4.")
@@ -65,7 +71,8 @@ abbreviations, markdown); a line starting with <speak> is SSML.""")
                    "same model files (the same samples, no loading); else in-process.")
 @text_options
 @pause_options
-def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_voices,
+def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, speed, lang,
+        list_voices,
         model_path, voices_path, provider, windowed, use_daemon, ssml_mode, emoji,
         lexicon_file, no_normalize, **pause_seconds) -> int:
     out = guard_stdout()
@@ -80,8 +87,14 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
     providers.check(provider)
     lang = lang or lang_for_voice(voice)
     pauses = make_pauses(**pause_seconds)
+    caption_format = captions_path and captions.format_for(captions_path)
+    if caption_format and paths.front is None:
+        raise UsageError("--captions needs the installed split model (kk-models install); "
+                         "a model file given by path predicts no durations we can read")
     with contextlib.ExitStack() as stack:
         sink = open_sink(fmt, output, out, SAMPLE_RATE, stack)
+        if caption_format:
+            sink = open_captions(sink, captions_path, caption_format, SAMPLE_RATE, stack)
         measurable = sys.stderr.isatty() and not phonemes  # else no bar, or no total
         progress = Progress(input_chars(files, texts) if measurable else None,
                             writes_a_file(output, out.fd), speed)
@@ -101,7 +114,8 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, voice, speed, lang, list_
                                          windows=windows_of(windowed))
             g2p = None if phonemes else make_g2p(lang, emoji, lexicon_file, no_normalize)
             engine = engine_loading.result()
-        synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p, pauses, ssml_mode)
+        synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p and g2p.words, pauses,
+                                  ssml_mode)
         events = synthesizer.stream(utterances(lines, phonemes))
         return write_events(events, sink, pauses.paragraph, progress)
 

@@ -30,7 +30,7 @@ from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import BadRequest, Command, Request, parse
 from kokoro_pipe.errors import KokoroPipeError
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
-from kokoro_pipe.voice.synthesis import NothingToSay
+from kokoro_pipe.voice.synthesis import NothingToSay, Piece
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
 POLL = 0.2  # seconds between checks for shutdown while waiting
@@ -47,6 +47,7 @@ class Output(Protocol):
     # device); its writes give up without blocking once `stop` is set.
     def open(self, stop: threading.Event) -> None: ...
     def write(self, block: np.ndarray) -> None: ...
+    def queued(self) -> int: ...  # frames written and not yet heard
     def pause(self, seconds: float) -> None: ...  # end of a request: silence after it
     def idle(self) -> None: ...  # keep an open stream from running dry between requests
     def stats(self) -> PlayStats: ...  # since open: first_write, underruns
@@ -55,7 +56,7 @@ class Output(Protocol):
 
 
 # The audio chunks of a request; stops early once the event is set (daemon/speech_source.py).
-ChunkSource = Callable[[Request, threading.Event], Iterator[np.ndarray]]
+ChunkSource = Callable[[Request, threading.Event], Iterator[Piece]]
 
 
 @dataclass(eq=False)
@@ -74,6 +75,9 @@ class Job:
     device: str | None = None
     audio_end: float | None = None  # time.time() when its sound ended
     aborted: float | None = None  # time.monotonic() when its sound was cut
+    words: list[tuple[int, str]] = field(default_factory=list)  # (first sample, text), to come
+    word_count: int = 0
+    word: str | None = None  # the word being heard
 
     def cancel(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -257,7 +261,10 @@ class Daemon:
         except Exception:  # noqa: BLE001 - _play opens again, and reports the failure
             return
 
-    def _play(self, job: Job, audio: np.ndarray) -> None:
+    def _play(self, job: Job, piece: Piece) -> None:
+        audio = piece.audio
+        job.words += [(job.samples + w.start, w.text) for w in piece.words]
+        job.word_count += len(piece.words)
         try:
             for start in range(0, len(audio), BLOCK):
                 self._wait_while_paused(job)
@@ -271,9 +278,21 @@ class Daemon:
                 if job.first_sample is None and self.output.stats().first_write is not None:
                     job.first_sample = self.output.stats().first_write
                     self._status()
+                self._heard_words(job)
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
             self._release(drain=False)
+
+    def _heard_words(self, job: Job) -> None:
+        """The word being heard now: the last one started before what was
+        written less what the device still holds."""
+        heard = job.samples - self.output.queued()
+        word = None
+        while job.words and job.words[0][0] <= heard:
+            word = job.words.pop(0)[1]
+        if word is not None:
+            job.word = word
+            self._status()
 
     def _wait_while_paused(self, job: Job) -> None:
         with self._cond:
@@ -370,7 +389,7 @@ class Daemon:
             record.update(ttfa_ms=_ms(job.first_sample - job.received),
                           audio_s=round(seconds, 3),
                           rtf=round(job.synth_seconds / seconds, 3) if seconds else None,
-                          underruns=job.underruns, device=job.device)
+                          underruns=job.underruns, device=job.device, words=job.word_count)
         if job.audio_end is not None:
             record["audio_end"] = round(job.audio_end, 4)  # Unix time the sound ended
         if job.stop_asked is not None and job.aborted is not None:
@@ -393,6 +412,7 @@ class Daemon:
             heard = self._sounding
             fields = {"state": state, "queue": len(self._queue), "current": current,
                       "sounding": heard.id if heard and heard.first_sample else None,
+                      "word": heard.word if heard and heard.first_sample else None,
                       "done": self._done, **fields}
         self.status.update(**fields)
 

@@ -37,7 +37,10 @@ class _StoppableOutput:
 
     def queued(self) -> float:
         """Seconds of audio in the device buffer, not yet played."""
-        return (self._output.capacity - self._output.room()) / self._output.rate
+        return self.buffered() / self._output.rate
+
+    def buffered(self) -> int:
+        return self._output.buffered()
 
     def write(self, block: np.ndarray) -> bool:
         underran = False
@@ -119,6 +122,10 @@ class Speaker:
 
     def stats(self) -> PlayStats:
         return self._player.stats
+
+    def queued(self) -> int:
+        """Frames in the device buffer, written and not yet heard."""
+        return self._output.buffered() if self._output is not None else 0
 
     def close(self, drain: bool) -> None:
         if drain:

@@ -12,7 +12,7 @@ from kokoro_pipe.daemon.request import Request
 from kokoro_pipe.text.g2p import G2P, lang_for_voice
 from kokoro_pipe.voice.engine import Engine
 from kokoro_pipe.voice.phrase_cache import PhraseCache, model_identity
-from kokoro_pipe.voice.synthesis import Synthesizer, Utterance
+from kokoro_pipe.voice.synthesis import Piece, Synthesizer, Utterance, WordTime
 
 
 class Stopped(Exception):
@@ -40,7 +40,7 @@ class SpeechSource:
         for _ in self(Request("Ready."), threading.Event()):
             pass
 
-    def __call__(self, request: Request, stop: threading.Event) -> Iterator[np.ndarray]:
+    def __call__(self, request: Request, stop: threading.Event) -> Iterator[Piece]:
         voice = request.voice or self.voice
         style = self._styles.get(voice)
         if style is None:
@@ -50,23 +50,27 @@ class SpeechSource:
         if g2p is None:
             g2p = self._g2ps[lang] = G2P(lang)
 
-        def phonemize(text: str) -> str:
+        def phonemize(text: str):
             if stop.is_set():
                 raise Stopped
-            return g2p(text)
+            return g2p.words(text)
 
         speed = request.speed or self.speed
         key = self.cache and self.cache.key(request.text, style, speed, lang, self._model_id)
         if key and (audio := self.cache.get(key)) is not None:
-            yield audio
+            words = self.cache.get_words(key) or []
+            yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None)
+                                     for s, e, t, span in words))
             return
         synthesizer = Synthesizer(self.engine, style, speed, phonemize)
-        spoken = []
+        spoken, words, at = [], [], 0
         try:
-            for audio in synthesizer.chunks(Utterance(0, 0, request.text), stop):
-                spoken.append(audio)
-                yield audio
+            for piece in synthesizer.chunks(Utterance(0, 0, request.text), stop):
+                spoken.append(piece.audio)
+                words += [(at + w.start, at + w.end, w.text, w.span) for w in piece.words]
+                at += len(piece.audio)
+                yield piece
         except Stopped:
             return
         if key and not stop.is_set():
-            self.cache.put(key, np.concatenate(spoken))
+            self.cache.put(key, np.concatenate(spoken), words)

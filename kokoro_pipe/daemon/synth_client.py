@@ -19,7 +19,15 @@ from kokoro_pipe.audio.sinks import Sink
 from kokoro_pipe.daemon import synth_protocol as protocol
 from kokoro_pipe.daemon.synth_socket import connect
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
-from kokoro_pipe.framing import Ancillary, Audio, End, Header, StreamFormatError, read_stream
+from kokoro_pipe.framing import (
+    Ancillary,
+    Audio,
+    End,
+    Header,
+    StreamFormatError,
+    WordMark,
+    read_stream,
+)
 from kokoro_pipe.text.lines import Line, Rejected
 from kokoro_pipe.voice.render import Report
 
@@ -40,7 +48,7 @@ def borrow(socket_path: Path, engine: protocol.EngineSettings,
     try:
         conn.settimeout(HANDSHAKE_TIMEOUT)
         conn.sendall(protocol.encode_request(engine, options))
-        events = read_stream(conn.makefile("rb"), ancillary=True)
+        events = read_stream(conn.makefile("rb"), ancillary=True, words=True)
         header, answer = next(events, None), next(events, None)
         conn.settimeout(None)
     except (OSError, StreamFormatError):  # gone, hung, or not a daemon of ours
@@ -81,6 +89,8 @@ class DaemonJob:
                 samples = event.samples.reshape(-1)
                 sink.audio(samples)
                 report.audio(len(samples) / SAMPLE_RATE)
+            elif isinstance(event, WordMark):
+                sink.words([event])
             elif isinstance(event, End):
                 sink.end(event.meta)
                 report.spoken(len(str(event.meta.get("text", ""))))

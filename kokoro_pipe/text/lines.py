@@ -68,6 +68,8 @@ def _skip_rest_of_line(f: BinaryIO, block: int) -> None:
 class PhonemeRecord:
     phonemes: str
     text: str | None = None
+    # (phonemes start, end, text start, end) per word, as kk-g2p --json writes them
+    words: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 def parse_phoneme_line(line: str) -> PhonemeRecord:
@@ -81,4 +83,19 @@ def parse_phoneme_line(line: str) -> PhonemeRecord:
     if not isinstance(record, dict) or not isinstance(record.get("phonemes"), str):
         raise ValueError('JSON line without a "phonemes" string')
     text = record.get("text")
-    return PhonemeRecord(record["phonemes"], text if isinstance(text, str) else None)
+    text = text if isinstance(text, str) else None
+    return PhonemeRecord(record["phonemes"], text, _words(record, text))
+
+
+def _words(record: dict, text: str | None) -> tuple[tuple[int, int, int, int], ...] | None:
+    words = record.get("words")
+    if words is None:
+        return None
+    ok = isinstance(words, list) and text is not None and all(
+        isinstance(w, list) and len(w) == 4 and all(type(i) is int for i in w)
+        and 0 <= w[0] < w[1] <= len(record["phonemes"]) and 0 <= w[2] <= w[3] <= len(text)
+        for w in words)
+    if not ok:
+        raise ValueError('"words" is not a list of [phonemes start, end, text start, end] '
+                         'inside "phonemes" and "text"')
+    return tuple(tuple(w) for w in words)

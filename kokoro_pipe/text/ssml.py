@@ -78,6 +78,12 @@ def parse(text: str) -> list[Part]:
     return builder.parts()
 
 
+def masked(text: str) -> str:
+    """`text` with its tags blanked out, every character where it was: what
+    the words of the parts can be aligned with (text/spans.py)."""
+    return re.sub(r"<[^>]*>", lambda m: " " * len(m.group()), text)
+
+
 def _tag(element: ET.Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 

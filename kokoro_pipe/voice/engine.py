@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
-from kokoro_pipe.voice import providers, vocoder
+from kokoro_pipe.voice import providers, timing, vocoder
 from kokoro_pipe.voice.files import ModelFiles
+from kokoro_pipe.voice.split_model import FRAME
 
 SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
 DEFAULT_VOICE = "af_heart"
@@ -42,6 +44,16 @@ def parse_voice(spec: str, known: frozenset[str] | set[str]) -> list[tuple[str, 
             raise UsageError(f"voice weight {weight!r} in {spec!r} must be positive")
         parts.append((name, w))
     return parts
+
+
+@dataclass(frozen=True)
+class Voiced:
+    """A piece of a chunk's audio, and the words that start in it."""
+
+    audio: np.ndarray
+    # (word index, first sample, sample after the last), from this piece's
+    # start; a word may end in a later piece.
+    words: tuple[tuple[int, int, int], ...] = ()
 
 
 def voice_names(voices_path) -> frozenset[str]:
@@ -111,20 +123,30 @@ class Engine:
 
     def synthesize(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> np.ndarray:
         """Audio for at most MODEL_MAX_PHONEMES phonemes, silence trimmed at both ends."""
-        return np.concatenate(list(self.stream(phonemes, style, speed)))
+        return np.concatenate([p.audio for p in self.stream(phonemes, style, speed)])
 
     def stream(self, phonemes: str, style: np.ndarray, speed: float = 1.0,
-               windowed: bool = False) -> Iterator[np.ndarray]:
+               windowed: bool = False, words: Sequence[tuple[int, int]] = ()
+               ) -> Iterator[Voiced]:
         """The audio of `synthesize`, in pieces as the vocoder makes them: in
-        this engine's windows when `windowed` (and the model is split), else whole."""
+        this engine's windows when `windowed` (and the model is split), else whole.
+        `words`: spans [a, b) of `phonemes`, timed in the pieces where they
+        start (the split model only: one pass predicts no durations we can read)."""
         if len(phonemes) > MODEL_MAX_PHONEMES:
             raise ValueError(f"{len(phonemes)} phonemes exceed the model's {MODEL_MAX_PHONEMES}")
         if self._vocoder is None:
-            yield self._one_pass(phonemes, style, speed)
+            yield Voiced(self._one_pass(phonemes, style, speed))
             return
         front = self.front(phonemes, style, speed)
-        windows = self.windows if windowed else None
-        yield from vocoder.trimmed(self._vocoder.run(front, windows))
+        lo, _ = vocoder.kept_frames(front.durations)  # the audio starts at this frame
+        frames = timing.word_frames(phonemes, words, self._kokoro.tokenizer.vocab,
+                                    front.durations)
+        due = [(i, (f[0] - lo) * FRAME, (f[1] - lo) * FRAME) for i, f in enumerate(frames) if f]
+        pieces = self._vocoder.run(front, self.windows if windowed else None)
+        for audio, at in vocoder.trimmed(pieces, max((e for *_, e in due), default=0)):
+            here = [w for w in due if w[1] < at + len(audio)]
+            due = due[len(here):]
+            yield Voiced(audio, tuple((i, max(0, a - at), max(0, b - at)) for i, a, b in here))
 
     def front(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> vocoder.FrontOutput:
         """The cheap half of the split model for one chunk: durations, features, source."""

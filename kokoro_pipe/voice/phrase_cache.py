@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
@@ -70,15 +71,28 @@ class PhraseCache:
             os.utime(path)  # recently used
         return np.frombuffer(data, dtype="<f4").copy()
 
-    def put(self, key: str, audio: np.ndarray) -> None:
+    def get_words(self, key: str) -> list | None:
+        """What was put with the entry's audio as `words`, if anything."""
+        try:
+            return json.loads((self.directory / f"{key}.words").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, audio: np.ndarray, words: list | None = None) -> None:
+        """Store `audio`, and with it `words` (any JSON list: the word times)."""
         data = np.ascontiguousarray(audio, dtype="<f4").tobytes()
         if len(data) > self.max_bytes:
             return
+        if words is not None:  # before the audio: an entry never has another's words
+            self._write(f"{key}.words", json.dumps(words).encode())
+        self._write(f"{key}.f32", data)
+        self._evict()
+
+    def _write(self, name: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, self.directory / f"{key}.f32")
-        self._evict()
+        os.replace(tmp, self.directory / name)
 
     def _evict(self) -> None:
         entries = []
@@ -91,4 +105,5 @@ class PhraseCache:
             if total <= self.max_bytes:
                 break
             path.unlink(missing_ok=True)
+            path.with_suffix(".words").unlink(missing_ok=True)
             total -= size

@@ -13,7 +13,9 @@ import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import EXIT_DATA, NoInputError
+from kokoro_pipe.framing import WordMark
 from kokoro_pipe.text.chunks import samples
+from kokoro_pipe.text.g2p import Word
 from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Utterance
 
@@ -22,6 +24,7 @@ class Sink(Protocol):
     """Where the audio goes (audio/sinks.py)."""
 
     def audio(self, samples: np.ndarray) -> None: ...
+    def words(self, marks: list[WordMark]) -> None: ...
     def end(self, meta: dict) -> None: ...
 
 
@@ -41,7 +44,7 @@ def utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
         if isinstance(item, Rejected):
             yield item
             continue
-        label = None
+        label = words = None
         text = item.text
         if phonemes:
             try:
@@ -50,8 +53,9 @@ def utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
                 yield Rejected(item.number, str(e))
                 continue
             text, label = record.phonemes, record.text
+            words = record.words and tuple(Word((a, b), (c, d)) for a, b, c, d in record.words)
         count += 1
-        yield Utterance(count, item.number, text, phonemes, label)
+        yield Utterance(count, item.number, text, phonemes, label, words=words)
 
 
 def write_events(events, sink: Sink, gap: float, report: Report) -> int:
@@ -59,20 +63,26 @@ def write_events(events, sink: Sink, gap: float, report: Report) -> int:
     between utterances; the exit status: 0, or 65 if a line was rejected.
     Raises NoInputError when nothing at all was spoken."""
     status, spoken, gap_due = 0, 0, False
+    at = 0  # samples of the utterance so far, the gap before it included
     for event in events:
         if isinstance(event, AudioBlock):
             if gap_due:
-                sink.audio(np.zeros(samples(gap, SAMPLE_RATE), np.float32))
+                silence = np.zeros(samples(gap, SAMPLE_RATE), np.float32)
+                sink.audio(silence)
                 report.audio(gap)
-                gap_due = False
+                gap_due, at = False, len(silence)
+            if event.words:
+                sink.words([WordMark(event.utterance.id, at + w.start, at + w.end, w.text, w.span)
+                            for w in event.words])
             sink.audio(event.samples)
+            at += len(event.samples)
             report.audio(len(event.samples) / SAMPLE_RATE, len(event.utterance.meta()["text"]))
         elif isinstance(event, Finished):
             meta = event.utterance.meta()
             sink.end(meta)
             report.spoken(len(meta["text"]))
             spoken += 1
-            gap_due = True
+            gap_due, at = True, 0
         else:
             report.message(f"kk-synth: {event.message()}")
             status = EXIT_DATA

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,15 +21,20 @@ import numpy as np
 
 from kokoro_pipe.text import ssml
 from kokoro_pipe.text.chunks import (
+    FIRST_MAX,
     MODEL_MAX_PHONEMES,
     PHONEME_MAX,
     TEXT_MAX,
+    Chunk,
     Pauses,
     has_speech,
+    located,
     samples,
     split_chunks,
 )
+from kokoro_pipe.text.g2p import Phonemized, Word
 from kokoro_pipe.text.lines import Rejected
+from kokoro_pipe.text.spans import SourceMap
 from kokoro_pipe.voice.engine import SPEED_RANGE, Engine
 
 
@@ -41,15 +47,41 @@ class Utterance:
     label: str | None = None  # the words, for metadata when text holds phonemes
     style: np.ndarray | None = None  # voice override
     speed: float | None = None
+    words: tuple[Word, ...] | None = None  # phonemes: where its words are (kk-g2p --json)
+
+    @property
+    def written(self) -> str:
+        """The text as the user wrote it, which word spans point into."""
+        return self.label if self.label is not None else self.text
 
     def meta(self) -> dict:
-        return {"id": self.id, "text": self.label if self.label is not None else self.text}
+        return {"id": self.id, "text": self.written}
+
+
+@dataclass(frozen=True)
+class WordTime:
+    """A word as heard: its samples, counted from the start of the audio it
+    comes with, and what was written for it."""
+
+    start: int
+    end: int  # may lie in audio that comes later
+    text: str
+    span: tuple[int, int] | None  # in Utterance.written; None when unknown
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Audio of an utterance, and the words that start in it."""
+
+    audio: np.ndarray
+    words: tuple[WordTime, ...] = ()
 
 
 @dataclass(frozen=True)
 class AudioBlock:
     utterance: Utterance
     samples: np.ndarray
+    words: tuple[WordTime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,7 +106,7 @@ class Synthesizer:
         engine: Engine,
         style: np.ndarray,
         speed: float = 1.0,
-        g2p: Callable[[str], str] | None = None,
+        g2p: Callable[[str], Phonemized] | None = None,  # G2P.words
         pauses: Pauses | None = None,
         ssml_mode: bool | None = None,  # None: SSML when a text starts with <speak>
     ):
@@ -82,9 +114,10 @@ class Synthesizer:
         self.pauses = pauses or Pauses()
         self.ssml_mode = ssml_mode
 
-    def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[np.ndarray]:
+    def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[Piece]:
         """The audio of one utterance, piece by piece (the first chunk in
-        vocoder windows, the others whole), pauses between chunks included.
+        vocoder windows, the others whole), pauses between chunks included,
+        with the times of its words.
 
         A text utterance is SSML parts, or one plain part: a break sets the
         silence before the next audio (an explicit time even at the start or
@@ -103,18 +136,22 @@ class Synthesizer:
                 spoke = spoke or part.seconds is not None
                 continue
             speed = min(SPEED_RANGE[1], max(SPEED_RANGE[0], base_speed * part.rate))
-            for sub in self._pieces(part, utt.is_phonemes):
+            for sub, words in self._pieces(part, utt):
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
                 started = time.monotonic()
                 seconds = 0
                 try:  # only an utterance's first chunk is waited on: it may come in windows
-                    for piece in self.engine.stream(sub.text, style, speed, windowed=count == 0):
-                        if spoke and pause:
-                            piece = np.concatenate([np.zeros(pause, np.float32), piece])
+                    for voiced in self.engine.stream(sub.text, style, speed, windowed=count == 0,
+                                                     words=[w.phonemes for w in words]):
+                        piece, shift = voiced.audio, pause if spoke else 0
+                        if shift:
+                            piece = np.concatenate([np.zeros(shift, np.float32), piece])
                         spoke, pause = True, 0
                         seconds += len(piece) / rate
-                        yield piece
+                        yield Piece(piece, tuple(
+                            _heard(utt, words[i], a + shift, b + shift, sub.text)
+                            for i, a, b in voiced.words))
                 except ValueError:  # no phoneme of it in the model's vocabulary
                     continue
                 count += 1
@@ -127,7 +164,7 @@ class Synthesizer:
         if not count:
             raise NothingToSay("nothing the model can speak")
         if isinstance(part, ssml.Break) and part.seconds:
-            yield np.zeros(pause, np.float32)
+            yield Piece(np.zeros(pause, np.float32))
 
     def _parts(self, utt: Utterance) -> list[ssml.Part]:
         parse = self.ssml_mode if self.ssml_mode is not None else ssml.is_ssml(utt.text)
@@ -135,16 +172,30 @@ class Synthesizer:
             return [ssml.Speech(utt.text)]
         return ssml.parse(utt.text)
 
-    def _pieces(self, part: ssml.Speech, is_phonemes: bool) -> Iterator:
-        """Model-sized phoneme chunks of one speech part, each with its pause after."""
-        max_len = PHONEME_MAX if is_phonemes else TEXT_MAX
-        for piece in split_chunks(part.text, max_len=max_len, is_text=not is_phonemes,
-                                  pauses=self.pauses):
-            phonemes = piece.text if is_phonemes else self._phonemize(piece.text)
-            yield from split_chunks(phonemes, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES, False,
-                                    pauses=self.pauses)
+    def _pieces(self, part: ssml.Speech, utt: Utterance) -> Iterator[tuple[Chunk, list[Word]]]:
+        """Model-sized phoneme chunks of one speech part, each with its pause
+        after, and its words: phoneme spans in the chunk, source spans in the
+        utterance as written."""
+        if utt.is_phonemes:
+            words = list(utt.words) if utt.words is not None else _runs(part.text)
+            for piece, inside in _split(part.text, words, PHONEME_MAX, FIRST_MAX, self.pauses):
+                yield from _split(piece.text, inside, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES,
+                                  self.pauses)
+            return
+        written = SourceMap(ssml.masked(utt.text), part.text) if part.text != utt.text else None
+        pieces = split_chunks(part.text, max_len=TEXT_MAX, pauses=self.pauses)
+        for piece, where in zip(pieces, located(part.text, pieces), strict=True):
+            said = self._phonemize(piece.text)
+            words = []
+            for w in said.words:
+                a, b = w.source
+                if b > a:
+                    span = (where[a], where[b - 1] + 1)
+                    words.append(Word(w.phonemes, written.span(*span) if written else span))
+            yield from _split(said.phonemes, _merged(words), MODEL_MAX_PHONEMES,
+                              MODEL_MAX_PHONEMES, self.pauses)
 
-    def _phonemize(self, text: str) -> str:
+    def _phonemize(self, text: str) -> Phonemized:
         if self.g2p is None:
             raise RuntimeError("text input needs a G2P")
         return self.g2p(text)
@@ -171,8 +222,8 @@ class Synthesizer:
                         put(item)
                         continue
                     try:
-                        for audio in self.chunks(item, stop):
-                            if not put(AudioBlock(item, audio)):
+                        for piece in self.chunks(item, stop):
+                            if not put(AudioBlock(item, piece.audio, piece.words)):
                                 return
                     except (NothingToSay, ssml.SsmlError) as e:
                         put(Rejected(item.line, str(e)))
@@ -198,6 +249,50 @@ class Synthesizer:
             # (C++ teardown under a live call), so let the current chunk finish.
             # A worker blocked reading input is not in onnxruntime: don't wait on it.
             worker.join(timeout=JOIN_TIMEOUT)
+
+
+def _split(text: str, words: list[Word], max_len: int, first_max: int, pauses: Pauses
+           ) -> list[tuple[Chunk, list[Word]]]:
+    """split_chunks of phonemes, each with the words that start in it, their
+    phoneme spans moved into it."""
+    chunks = split_chunks(text, max_len, first_max, is_text=False, pauses=pauses)
+    home = {at: (k, j) for k, where in enumerate(located(text, chunks))
+            for j, at in enumerate(where)}
+    out: list[tuple[Chunk, list[Word]]] = [(c, []) for c in chunks]
+    for w in words:
+        a, b = w.phonemes
+        if a not in home:
+            continue
+        k, j = home[a]
+        last = home.get(b - 1)
+        end = last[1] + 1 if last and last[0] == k else len(chunks[k].text)
+        out[k][1].append(Word((j, end), w.source))
+    return out
+
+
+def _merged(words: list[Word]) -> list[Word]:
+    """Words said for one written token are one word: an SSML <sub>'s alias
+    comes back to its text only here, after the part's words were mapped."""
+    out: list[Word] = []
+    for w in words:
+        if out and w.source[0] < out[-1].source[1]:
+            last = out.pop()
+            w = Word((last.phonemes[0], w.phonemes[1]),
+                     (last.source[0], max(last.source[1], w.source[1])))
+        out.append(w)
+    return out
+
+
+def _runs(phonemes: str) -> list[Word]:
+    """Phonemes with no word spans given: each space-separated run is a word
+    of unknown source."""
+    return [Word((m.start(), m.end()), None) for m in re.finditer(r"\S+", phonemes)]
+
+
+def _heard(utt: Utterance, word: Word, start: int, end: int, phonemes: str) -> WordTime:
+    if word.source is None:
+        return WordTime(start, end, phonemes[slice(*word.phonemes)], None)
+    return WordTime(start, end, utt.written[slice(*word.source)], word.source)
 
 
 @dataclass(frozen=True)

@@ -134,13 +134,20 @@ class Vocoder:
         })[0].ravel()
 
 
-def trimmed(pieces: Iterator[tuple[np.ndarray, bool]]) -> Iterator[np.ndarray]:
+def trimmed(pieces: Iterator[tuple[np.ndarray, bool]], keep_until: int = 0
+            ) -> Iterator[tuple[np.ndarray, int]]:
     """Silence cut from the start of the first piece and the end of the last,
-    as kokoro-onnx trims a whole chunk: 60 dB under the loudest frame so far."""
+    as kokoro-onnx trims a whole chunk: 60 dB under the loudest frame so far;
+    but never before `keep_until` (samples from the first piece's start: the
+    end of the last word, so its time stays inside the audio). Yields each
+    piece with where it starts, in samples from the first piece's start."""
     from kokoro_onnx.trim import rms, trim
 
-    peak = 0.0
+    peak, at = 0.0, 0
     for i, (audio, last) in enumerate(pieces):
         peak = max(peak, float(np.max(rms(y=audio), initial=0.0)))
         _, (head, tail) = trim(audio, ref=peak or 1.0)
-        yield audio[head if i == 0 else 0:tail if last else len(audio)]
+        start = head if i == 0 else 0
+        end = max(tail, min(len(audio), keep_until - at)) if last else len(audio)
+        yield audio[start:end], int(at + start)
+        at += len(audio)

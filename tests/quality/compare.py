@@ -22,7 +22,7 @@ from quality.whisper_model import model_dir
 
 
 def kk_synth(texts: list[str], work: Path, *options: str) -> list[np.ndarray]:
-    return [np.concatenate(blocks) for blocks in speak_lines(texts, work, *options)]
+    return [np.concatenate(said.blocks) for said in speak_lines(texts, work, *options)]
 
 
 def bare(texts: list[str]) -> list[np.ndarray]:

@@ -14,7 +14,7 @@ import soundfile as sf
 from conftest import command
 
 from kokoro_pipe import SAMPLE_RATE
-from kokoro_pipe.framing import Audio, End, read_stream
+from kokoro_pipe.framing import Audio, End, WordMark, read_stream
 from quality.whisper_model import model_dir
 
 CORPUS = Path(__file__).with_name("corpus.tsv")
@@ -29,9 +29,16 @@ class Item:
 
 
 @dataclass
+class Said:
+    blocks: list[np.ndarray]  # as kk-synth wrote them: one per chunk (pause before it included)
+    marks: list[WordMark]  # its word marks
+
+
+@dataclass
 class Spoken:
     item: Item
-    blocks: list[np.ndarray]  # as kk-synth wrote them: one per chunk (pause before it included)
+    blocks: list[np.ndarray]
+    marks: list[WordMark]
 
     @property
     def audio(self) -> np.ndarray:
@@ -53,21 +60,24 @@ def corpus() -> list[Item]:
     return load_corpus()
 
 
-def speak_lines(texts: list[str], work: Path, *options: str) -> list[list[np.ndarray]]:
-    """`texts` through one kk-synth process: for each line, the audio blocks it wrote."""
+def speak_lines(texts: list[str], work: Path, *options: str) -> list[Said]:
+    """`texts` through one kk-synth process: for each line, the audio blocks
+    and word marks it wrote."""
     lines = work / "corpus.txt"
     lines.write_text("".join(f"{t}\n" for t in texts), encoding="utf-8")
     stream = work / "corpus.kkp"
     subprocess.run([command("kk-synth"), str(lines), "-o", str(stream), *options],
                    check=True, timeout=900)
-    utterances, blocks = [], []
+    utterances, blocks, marks = [], [], []
     with open(stream, "rb") as f:
-        for event in read_stream(f):
+        for event in read_stream(f, words=True):
             if isinstance(event, Audio):
                 blocks.append(event.samples[:, 0])
+            elif isinstance(event, WordMark):
+                marks.append(event)
             elif isinstance(event, End):
-                utterances.append(blocks)
-                blocks = []
+                utterances.append(Said(blocks, marks))
+                blocks, marks = [], []
     return utterances
 
 
@@ -76,7 +86,7 @@ def spoken(corpus, tmp_path_factory) -> list[Spoken]:
     """Every corpus line spoken once, split back into utterances."""
     utterances = speak_lines([item.text for item in corpus], tmp_path_factory.mktemp("quality"))
     assert len(utterances) == len(corpus), "kk-synth spoke a different number of lines"
-    return [Spoken(item, b) for item, b in zip(corpus, utterances, strict=True)]
+    return [Spoken(item, u.blocks, u.marks) for item, u in zip(corpus, utterances, strict=True)]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,46 @@
+"""Where words fall in a chunk's audio, from the model's predicted durations.
+
+The front of the split model predicts how many frames (600 samples at 24 kHz)
+each phoneme token lasts; the vocoder renders exactly that many. A word's
+phonemes are a span of the chunk's phoneme string, so its frames are the sum
+of the durations before its first token and up to its last. Characters the
+model's vocabulary lacks are no token (the tokenizer drops them), and a word
+of nothing but those has no time.
+
+A word is heard ONSET_LEAD frames before its durations say: the vocoder
+starts a sound ahead of the frames aligned with it. Measured on 30 one-word
+lines (first sample above 2 % of the peak vs the durations' onset): median
+78 ms, quartiles 64-90 ms; Kokoro's own timestamps (kokoro.pipeline) take 3
+frames off too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+ONSET_LEAD = 3  # frames
+
+
+def word_frames(phonemes: str, words: Sequence[tuple[int, int]], vocab: Mapping[str, int],
+                durations: np.ndarray) -> list[tuple[int, int] | None]:
+    """(first frame, frame after the last) where each word's phonemes [a, b)
+    are heard in the chunk, counted from the start of its leading pad token
+    (ONSET_LEAD before the durations' frames); None for a word with no token."""
+    token = []  # the token index of each character, -1 for none
+    count = 0
+    for ch in phonemes:
+        token.append(count if ch in vocab else -1)
+        count += ch in vocab
+    # durations has one more entry before (and after) the tokens: the pad.
+    edges = np.concatenate([[0], np.cumsum(durations)])
+    out: list[tuple[int, int] | None] = []
+    for a, b in words:
+        inside = [t for t in token[a:b] if t >= 0]
+        if inside:
+            start, end = int(edges[inside[0] + 1]), int(edges[inside[-1] + 2])
+            out.append((max(0, start - ONSET_LEAD), max(0, end - ONSET_LEAD)))
+        else:
+            out.append(None)
+    return out
