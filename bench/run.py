@@ -5,6 +5,7 @@
     python bench/run.py --long                # also (e): ten minutes of continuous speech
     python bench/run.py --only g              # (g) first audio vs bare create(), memory
     python bench/run.py --only h              # (h) kk-synth via a warm kk-speakd vs in-process
+    python bench/run.py --only i              # (i) spd-say through sd_kokoro vs kk-speakd
 
 Figures are ratios of things measured side by side in the same run: these
 machines are noisy, absolute seconds are not comparable across runs. Audio goes
@@ -29,6 +30,7 @@ import at_sink  # noqa: E402
 import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
+import speech_dispatcher  # noqa: E402
 import throughput  # noqa: E402
 import warm_pipeline  # noqa: E402
 from conftest import command  # noqa: E402
@@ -39,7 +41,7 @@ from pulse_rig import PulseRig  # noqa: E402
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
 @click.option("--requests", type=int,
               help="Daemon requests per kind [default: 20]; (h) pipelines per case [default: 8].")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h"]),
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h", "i"]),
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
@@ -48,7 +50,7 @@ from pulse_rig import PulseRig  # noqa: E402
 def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
          long_: bool, json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c", "f", "g", "h"}
+    wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i"}
     pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
     requests = requests or 20
     if "a" in wanted:
@@ -74,6 +76,9 @@ def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: in
             if "h" in wanted:
                 results["h"] = h = warm_pipeline.run(rig, Path(tmp) / "warm", pipelines, repeat)
                 _print_h(h)
+            if "i" in wanted:
+                results["i"] = i = speech_dispatcher.run(rig, Path(tmp) / "speechd", requests)
+                _print_i(i)
             if "f" in wanted:
                 results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
                 _print_f(f)
@@ -167,6 +172,18 @@ def _print_h(h: dict) -> None:
     print(f"    kk-speakd / in-process: wall {tp['ratio_wall']:.3f} (target <= "
           f"{tp['target_ratio']}); kk-speakd wall / in-process synthesis "
           f"{tp['ratio_to_synth']:.3f}")
+
+
+def _print_i(i: dict) -> None:
+    first, cut = i["first_audio_ms"], i["cancel_ms"]
+    print("(i) speech-dispatcher with sd_kokoro, at the sink (ms; alternating with kk-speakd)")
+    for name, label in (("spd_say", "spd-say start"), ("kk_speakd", "kk-speakd FIFO write")):
+        r = first[name]
+        print(f"    {label:22} -> first audio  p50 {r['p50']:6.0f}  p95 {r['p95']:6.0f}  "
+              f"[{r['min']:.0f}, {r['max']:.0f}] (n={r['n']})")
+    print(f"    spd-say / kk-speakd p50: {first['ratio_p50']:.2f}")
+    print(f"    spd-say -C -> silent at the sink  p50 {cut['p50']:.0f}  p95 {cut['p95']:.0f}  "
+          f"max {cut['max']:.0f} (target {i['cancel_target_ms']}; n={cut['n']})")
 
 
 def _print_f(f: dict) -> None:

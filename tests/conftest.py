@@ -20,4 +20,4 @@ def command(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not installed: run `make install-test` first")
     return found
-pytest_plugins = ["pulse_rig"]  # the PulseAudio rig: the `pulse` fixture
+pytest_plugins = ["pulse_rig", "speechd_rig"]  # `pulse`: PulseAudio; `speechd`: speech-dispatcher

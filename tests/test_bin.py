@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["kk-g2p", "kk-synth", "kk-play", "kk-speakd", "kk-say", "kk-models"]
+COMMANDS = ["kk-g2p", "kk-synth", "kk-play", "kk-speakd", "kk-say", "kk-models", "sd_kokoro"]
 
 
 def bare(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

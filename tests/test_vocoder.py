@@ -53,18 +53,16 @@ def test_trim_cuts_the_first_piece_head_and_the_last_piece_tail():
     quiet, loud = np.zeros(4096, np.float32), np.full(4096, 0.5, np.float32)
     pieces = [(np.concatenate([quiet, loud]), False), (loud, False),
               (np.concatenate([loud, quiet]), True)]
-    out = [audio for audio, _ in trimmed(iter(pieces))]
+    out = [audio for audio, _, _ in trimmed(iter(pieces))]
     # trim works in 2048-sample frames, so up to 1024 samples of the silence stay
     assert len(out[0]) <= 4096 + 1024 and len(out[1]) == 4096 and len(out[2]) <= 4096 + 1024
 
 
-def test_trim_says_where_each_piece_starts_and_keeps_the_last_word_whole():
+def test_trim_says_where_each_piece_starts_and_which_is_last():
     quiet, loud = np.zeros(4096, np.float32), np.full(4096, 0.5, np.float32)
     pieces = [(np.concatenate([quiet, loud]), False), (np.concatenate([loud, quiet]), True)]
-    (first, at0), (last, at1) = trimmed(iter(pieces))
-    assert at0 == 8192 - len(first) and at1 == 8192
-    (_, _), (kept, _) = trimmed(iter(pieces), keep_until=8192 + 4096 + 3000)
-    assert len(kept) == 4096 + 3000 > len(last)
+    (first, at0, last0), (_, at1, last1) = trimmed(iter(pieces))
+    assert at0 == 8192 - len(first) and at1 == 8192 and (last0, last1) == (False, True)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
@@ -10,7 +9,6 @@ import socket
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -33,16 +31,17 @@ from kokoro_pipe.daemon.fifo import (
 from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
 from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
-from kokoro_pipe.daemon.speech_source import SpeechSource
+from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
+from kokoro_pipe.daemon.speechd import install as speechd_install
 from kokoro_pipe.daemon.synth_protocol import EngineSettings
 from kokoro_pipe.daemon.synth_server import SynthServer
 from kokoro_pipe.daemon.turns import SPEECH, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
-from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, G2P, lang_for_voice
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.voice.engine import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
 from kokoro_pipe.voice.vocoder import Windows
 
@@ -108,19 +107,12 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     status = StatusFile(place.status)
     status.update(state="loading")
     began = time.monotonic()
-    with ThreadPoolExecutor(1) as pool:  # the model loads while spaCy and misaki do
-        engine_loading = pool.submit(Engine, paths, provider=provider, windows=windows)
-        g2p = G2P(lang or lang_for_voice(voice))  # fails early on an unsupported language
-        engine = engine_loading.result()
+    engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows)
     turns = Turns()  # speech and kk-synth clients share the model, speech first
     source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache)
     loaded = time.monotonic()
     source.warm_up()
-    # What is loaded now lives as long as the daemon: a full collection would
-    # walk it every time (55-63 ms here, holding the GIL the audio thread
-    # needs); frozen, it is never walked.
-    gc.collect()
-    gc.freeze()
+    freeze_loaded()
     output = Speaker()
     daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
     synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
@@ -208,6 +200,33 @@ login, with this installation's paths: a systemd user socket and service on Linu
 def install_service_command(place: Place, kind: str, target: str | None) -> int:
     for path in install_service(kind, Path(target) if target else None, place):
         click.echo(str(path))
+    return 0
+
+
+@cli.command("install-speechd", help="""Make Kokoro a speech-dispatcher voice (for Orca,
+spd-say, browsers' read-aloud): add the sd_kokoro output module to the user's
+speech-dispatcher configuration (~/.config/speech-dispatcher/speechd.conf, started
+from a copy of the system's) and write its own configuration, modules/kokoro.conf.
+Prints the files written. Restart speech-dispatcher afterwards (killall
+speech-dispatcher: its clients start it again).""")
+@click.option("--default", "make_default", is_flag=True,
+              help="Also make it speech-dispatcher's default module (DefaultModule kokoro).")
+@click.option("--uninstall", is_flag=True, help="Remove what an earlier install wrote.")
+@click.option("--dir", "target", type=click.Path(file_okay=False),
+              help="speech-dispatcher configuration directory "
+                   "[default: $XDG_CONFIG_HOME/speech-dispatcher].")
+def install_speechd_command(make_default: bool, uninstall: bool, target: str | None) -> int:
+    where = Path(target) if target else None
+    if uninstall:
+        for path in speechd_install.uninstall(where):
+            click.echo(str(path))
+        return 0
+    written = speechd_install.install(where, make_default)
+    for path in written:
+        click.echo(str(path))
+    if not make_default:
+        click.echo(f"to make Kokoro the default voice, add 'DefaultModule {speechd_install.MODULE}'"
+                   f" to {written[0]} (or run again with --default)", err=True)
     return 0
 
 

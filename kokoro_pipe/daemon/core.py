@@ -59,6 +59,26 @@ class Output(Protocol):
 ChunkSource = Callable[[Request, threading.Event], Iterator[Piece]]
 
 
+class Events(Protocol):
+    """Told, from the audio thread (and the reader's, for a job cancelled in
+    the queue), when a job's sound begins, passes a mark, and ends."""
+
+    def begin(self, job: Job) -> None: ...
+    def mark(self, job: Job, name: str) -> None: ...
+    def end(self, job: Job, outcome: str) -> None: ...  # outcome as in the request log
+
+
+class _NoEvents:
+    def begin(self, job) -> None:
+        pass
+
+    def mark(self, job, name) -> None:
+        pass
+
+    def end(self, job, outcome) -> None:
+        pass
+
+
 @dataclass(eq=False)
 class Job:
     request: Request
@@ -78,6 +98,7 @@ class Job:
     words: list[tuple[int, str]] = field(default_factory=list)  # (first sample, text), to come
     word_count: int = 0
     word: str | None = None  # the word being heard
+    marks: list[tuple[int, str]] = field(default_factory=list)  # (sample, name), to come
 
     def cancel(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -98,8 +119,9 @@ _PREPARE = object()  # a job's synthesis began: an idle audio thread opens the d
 class Daemon:
     def __init__(self, chunk_source: ChunkSource, output: Output, log: EventLog,
                  status: StatusFile, queue_size: int = 64, spool=None,
-                 gap: float = PARAGRAPH_PAUSE):
+                 gap: float = PARAGRAPH_PAUSE, events: Events | None = None):
         self.chunk_source, self.output, self.log, self.status = chunk_source, output, log, status
+        self.events = events or _NoEvents()
         self.queue_size, self.spool, self.gap = queue_size, spool, gap
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
@@ -144,7 +166,11 @@ class Daemon:
             return None
         if isinstance(request, Command):
             return self.command(request.name)
-        job = Job(request, request.id or default_id, received)
+        self.enqueue(request, request.id or default_id, received)
+
+    def enqueue(self, request: Request, job_id: str, received: float | None = None) -> None:
+        """Queue a request already parsed (by the FIFO's reader, or another front end)."""
+        job = Job(request, job_id, time.monotonic() if received is None else received)
         with self._cond:
             if request.priority == "interrupt":
                 self._drop_all(f"interrupted by {job.id}")
@@ -163,11 +189,23 @@ class Daemon:
             if name == "stop" and self._active:
                 self._active[0].cancel("stop")
             elif name == "cancel":
-                self._drop_all("cancel")
+                self._drop_all(name)
             elif name in ("pause", "resume"):
                 self._paused = name == "pause"
             self._cond.notify_all()
         self.log("command", command=name, current=playing, queued=len(self._queue))
+        self._status()
+
+    def jobs(self) -> list[Job]:
+        """The requests being spoken and waiting, in order."""
+        with self._cond:
+            return [*self._active, *self._queue]
+
+    def cancel(self, reason: str) -> None:
+        """Cancel the request speaking and all that wait, for `reason`."""
+        with self._cond:
+            self._drop_all(reason)
+            self._cond.notify_all()
         self._status()
 
     def _drop_all(self, reason: str) -> None:
@@ -265,6 +303,7 @@ class Daemon:
         audio = piece.audio
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
         job.word_count += len(piece.words)
+        job.marks += [(job.samples + at, name) for at, name in piece.marks]
         try:
             for start in range(0, len(audio), BLOCK):
                 self._wait_while_paused(job)
@@ -277,6 +316,7 @@ class Daemon:
                 job.samples += min(BLOCK, len(audio) - start)
                 if job.first_sample is None and self.output.stats().first_write is not None:
                     job.first_sample = self.output.stats().first_write
+                    self.events.begin(job)
                     self._status()
                 self._heard_words(job)
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
@@ -285,8 +325,10 @@ class Daemon:
 
     def _heard_words(self, job: Job) -> None:
         """The word being heard now: the last one started before what was
-        written less what the device still holds."""
+        written less what the device still holds; and the marks passed."""
         heard = job.samples - self.output.queued()
+        while job.marks and job.marks[0][0] <= heard:
+            self.events.mark(job, job.marks.pop(0)[1])
         word = None
         while job.words and job.words[0][0] <= heard:
             word = job.words.pop(0)[1]
@@ -398,6 +440,11 @@ class Daemon:
             if job in self._active:
                 self._active.remove(job)
             self._done += 1
+        if outcome == "spoken":  # all of it was heard: so were the marks at its end
+            for _, name in job.marks:
+                self.events.mark(job, name)
+            job.marks.clear()
+        self.events.end(job, outcome)
         self.log("request", **record)
         if outcome in ("rejected", "failed", "refused"):
             self._status(last_error=f"{job.id}: {reason}")

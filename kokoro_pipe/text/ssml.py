@@ -1,5 +1,6 @@
 """The SSML subset kk-synth speaks: <speak> with <break>, <say-as>, <emphasis>,
-<prosody rate>, <sub>, <phoneme>, and the structural <p> and <s>.
+<prosody rate>, <sub>, <phoneme>, the structural <p> and <s>, and <mark>
+(silent: `marks` finds where they are, for whoever reports them).
 
 `parse` turns one SSML document into parts: Speech (text for the normalizer,
 at a rate) and Break (silence). Anything outside the subset is an SsmlError
@@ -36,7 +37,9 @@ ALLOWED = {  # tag -> attributes it may carry
     "prosody": {"rate"},
     "sub": {"alias"},
     "phoneme": {"ph", "alphabet"},
+    "mark": {"name"},
 }
+MARK = re.compile(r"""<mark\s+name\s*=\s*(?:"([^"]*)"|'([^']*)')\s*/?>""")
 
 
 class SsmlError(InputError):
@@ -84,6 +87,17 @@ def masked(text: str) -> str:
     return re.sub(r"<[^>]*>", lambda m: " " * len(m.group()), text)
 
 
+def marks(text: str) -> list[tuple[int, str]]:
+    """Where each <mark name="..."/> of an SSML text is, as (offset in `text`,
+    name): word spans (text/spans.py) point into the same text."""
+    return [(m.start(), _unescaped(m.group(1) if m.group(1) is not None else m.group(2)))
+            for m in MARK.finditer(text)]
+
+
+def _unescaped(value: str) -> str:
+    return ET.fromstring(f"<m>{value}</m>").text or ""
+
+
 def _tag(element: ET.Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
@@ -125,6 +139,8 @@ class _Builder:
         for name in el.attrib:
             if name not in ALLOWED[tag]:
                 raise SsmlError(f"unsupported attribute {_tag_name(name)!r} on <{tag}>")
+        if tag == "mark":
+            return  # silent; its place is found in the source text
         if tag == "break":
             self.pause(_break(el))
         elif tag in ("say-as", "sub", "phoneme"):

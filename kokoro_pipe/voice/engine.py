@@ -143,10 +143,14 @@ class Engine:
                                     front.durations)
         due = [(i, (f[0] - lo) * FRAME, (f[1] - lo) * FRAME) for i, f in enumerate(frames) if f]
         pieces = self._vocoder.run(front, self.windows if windowed else None)
-        for audio, at in vocoder.trimmed(pieces, max((e for *_, e in due), default=0)):
-            here = [w for w in due if w[1] < at + len(audio)]
+        for audio, at, last in vocoder.trimmed(pieces):
+            # The durations run past the trimmed tail (a final word's end by
+            # ~0.3 s): the last piece's words end, at the latest, with it.
+            here = due if last else [w for w in due if w[1] < at + len(audio)]
             due = due[len(here):]
-            yield Voiced(audio, tuple((i, max(0, a - at), max(0, b - at)) for i, a, b in here))
+            end = len(audio) if last else None
+            yield Voiced(audio, tuple((i, _within(a - at, end), _within(b - at, end))
+                                      for i, a, b in here))
 
     def front(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> vocoder.FrontOutput:
         """The cheap half of the split model for one chunk: durations, features, source."""
@@ -170,6 +174,10 @@ class Engine:
             clause_pause=CLAUSE_PAUSE,
         )
         return np.asarray(audio, dtype=np.float32)
+
+
+def _within(sample: int, end: int | None) -> int:
+    return max(0, sample if end is None else min(sample, end))
 
 
 def _probe_seconds(kokoro) -> float:

@@ -75,6 +75,7 @@ class Piece:
 
     audio: np.ndarray
     words: tuple[WordTime, ...] = ()
+    marks: tuple[tuple[int, str], ...] = ()  # (sample, name): SSML <mark>s reached there
 
 
 @dataclass(frozen=True)

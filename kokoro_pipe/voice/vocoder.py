@@ -134,13 +134,12 @@ class Vocoder:
         })[0].ravel()
 
 
-def trimmed(pieces: Iterator[tuple[np.ndarray, bool]], keep_until: int = 0
-            ) -> Iterator[tuple[np.ndarray, int]]:
+def trimmed(pieces: Iterator[tuple[np.ndarray, bool]]
+            ) -> Iterator[tuple[np.ndarray, int, bool]]:
     """Silence cut from the start of the first piece and the end of the last,
-    as kokoro-onnx trims a whole chunk: 60 dB under the loudest frame so far;
-    but never before `keep_until` (samples from the first piece's start: the
-    end of the last word, so its time stays inside the audio). Yields each
-    piece with where it starts, in samples from the first piece's start."""
+    as kokoro-onnx trims a whole chunk: 60 dB under the loudest frame so far.
+    Yields each piece with where it starts (in samples from the first piece's
+    start) and whether it is the last."""
     from kokoro_onnx.trim import rms, trim
 
     peak, at = 0.0, 0
@@ -148,6 +147,5 @@ def trimmed(pieces: Iterator[tuple[np.ndarray, bool]], keep_until: int = 0
         peak = max(peak, float(np.max(rms(y=audio), initial=0.0)))
         _, (head, tail) = trim(audio, ref=peak or 1.0)
         start = head if i == 0 else 0
-        end = max(tail, min(len(audio), keep_until - at)) if last else len(audio)
-        yield audio[start:end], int(at + start)
+        yield audio[start:tail if last else len(audio)], int(at + start), last
         at += len(audio)

@@ -1,0 +1,60 @@
+"""sd_kokoro: the speech-dispatcher output module. speech-dispatcher starts it
+(kk-speakd install-speechd writes the AddModule line) and speaks to it on
+stdin/stdout; its log lines go to stderr, which speech-dispatcher keeps."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import click
+
+from kokoro_pipe.cli.common import run
+from kokoro_pipe.daemon.fifo import default_fifo_path, prepare_directory
+from kokoro_pipe.daemon.log import StatusFile
+from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
+from kokoro_pipe.daemon.speechd.module import Backend, Config, Module, read_config, serve
+from kokoro_pipe.daemon.speechd.voices import choose, speakable
+from kokoro_pipe.errors import UsageError
+from kokoro_pipe.voice import files as models
+from kokoro_pipe.voice.engine import voice_names
+from kokoro_pipe.voice.phrase_cache import PhraseCache
+
+CACHE_BYTES = 64 << 20  # short phrases a screen reader says again and again
+
+
+@click.command(help="""speech-dispatcher output module for Kokoro (not run by hand):
+speech-dispatcher starts it with its CONFIG file and speaks the module protocol on
+stdin/stdout. Install it with: kk-speakd install-speechd. See kk-speakd(1).""")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+def cli(config: str | None) -> int:
+    try:
+        settings = read_config(Path(config) if config and Path(config).is_file() else None)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"module configuration: {e}") from None
+    return serve(sys.stdin.buffer, sys.stdout.buffer, lambda module: _load(module, settings))
+
+
+def _load(module: Module, config: Config) -> Backend:
+    paths = models.resolve(config.model, config.voices)
+    voices = speakable(voice_names(paths.voices))
+    default = choose(voices, "en-us", None, config.default_voices)
+    if default is None:
+        raise UsageError(f"no voice in {paths.voices} speaks English")
+    engine, g2p = load(paths, default.lang)
+    source = SpeechSource(engine, default.name, 1.0, g2p, PhraseCache(max_bytes=CACHE_BYTES))
+    source.warm_up()
+    freeze_loaded()
+    status_dir = default_fifo_path().parent
+    prepare_directory(status_dir)
+    about = f"kokoro-pipe {version('kokoro-pipe')}: {len(voices)} voices, default {default.name}"
+    return Backend(source, voices, default.lang, config, about, module,
+                   StatusFile(status_dir / "speechd-module.json"))
+
+
+main = run(cli, "sd_kokoro")
+
+
+if __name__ == "__main__":
+    main()
