@@ -107,5 +107,5 @@ def test_unsupported_ssml_rejects_its_line_only():
     assert result.returncode == 65
     assert result.stderr.decode().splitlines() == [
         "kk-synth: line 2: unsupported SSML tag <voice> (supported: <speak>, <p>, <s>, "
-        "<break>, <say-as>, <emphasis>, <prosody>, <sub>, <phoneme>); skipped"]
+        "<break>, <say-as>, <emphasis>, <prosody>, <sub>, <phoneme>, <mark>); skipped"]
     assert len(result.stdout) > RATE * 4  # both other lines were spoken

@@ -15,7 +15,7 @@ from conftest import command
 from pulse_rig import RATE, locate
 from speechd_rig import START_TIMEOUT, events
 
-from kokoro_pipe.daemon.speechd.module import Settings
+from kokoro_pipe.daemon.speechd.settings import Settings
 
 STOP_BOUND = 0.300  # seconds from spd-say -C to silence at the sink (goal: 100 ms, bench/)
 TEXT = "Speech dispatcher hands this sentence to Kokoro."

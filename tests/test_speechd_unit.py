@@ -11,7 +11,8 @@ import pytest
 
 from kokoro_pipe.daemon.speechd import install
 from kokoro_pipe.daemon.speechd import protocol as p
-from kokoro_pipe.daemon.speechd.module import Settings, message, placed, read_config
+from kokoro_pipe.daemon.speechd.messages import message, placed
+from kokoro_pipe.daemon.speechd.settings import Settings, read_config
 from kokoro_pipe.daemon.speechd.voices import choose, our_lang, speakable
 from kokoro_pipe.text import ssml
 from kokoro_pipe.voice.synthesis import Piece, WordTime

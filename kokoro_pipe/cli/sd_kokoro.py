@@ -14,7 +14,8 @@ from kokoro_pipe.cli.common import run
 from kokoro_pipe.daemon.fifo import default_fifo_path, prepare_directory
 from kokoro_pipe.daemon.log import StatusFile
 from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
-from kokoro_pipe.daemon.speechd.module import Backend, Config, Module, read_config, serve
+from kokoro_pipe.daemon.speechd.module import Backend, Module, serve
+from kokoro_pipe.daemon.speechd.settings import Config, read_config
 from kokoro_pipe.daemon.speechd.voices import choose, speakable
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.voice import files as models

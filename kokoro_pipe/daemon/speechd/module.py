@@ -8,14 +8,10 @@ starts to be heard, END once the last sample was heard.
 
 from __future__ import annotations
 
-import html
 import itertools
-import re
-import shlex
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
@@ -25,155 +21,10 @@ from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import Request
 from kokoro_pipe.daemon.speaker import Speaker
 from kokoro_pipe.daemon.speechd import protocol as p
+from kokoro_pipe.daemon.speechd.messages import message, placed
+from kokoro_pipe.daemon.speechd.settings import Config, Settings
 from kokoro_pipe.daemon.speechd.voices import Voice, choose, our_lang
-from kokoro_pipe.text import punctuation, ssml
-from kokoro_pipe.voice.engine import SPEED_RANGE
 from kokoro_pipe.voice.synthesis import Piece
-
-VOICE_TYPE = re.compile(r"(MALE|FEMALE)[123]|CHILD_(MALE|FEMALE)")
-
-
-@dataclass
-class Config:
-    """The module's own configuration file (dotconf, as speech-dispatcher's)."""
-
-    default_voices: dict[str, str] = field(default_factory=dict)  # lang -> voice
-    rate_multiplier: float = 1.0
-    model: str | None = None
-    voices: str | None = None
-
-
-def read_config(path: Path | None) -> Config:
-    """KokoroDefaultVoice "en-gb" "bm_george", KokoroRateMultiplier 1.2,
-    KokoroModel and KokoroVoices paths; # comments. Raises ValueError."""
-    config = Config()
-    if path is None:
-        return config
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        words = shlex.split(line, comments=True)
-        if not words:
-            continue
-        key, args = words[0].lower(), words[1:]
-        if key == "kokorodefaultvoice" and len(args) == 2:
-            config.default_voices[our_lang(args[0]) or args[0]] = args[1]
-        elif key == "kokororatemultiplier" and len(args) == 1:
-            config.rate_multiplier = float(args[0])
-        elif key in ("kokoromodel", "kokorovoices") and len(args) == 1:
-            setattr(config, key.removeprefix("kokoro"), args[0])
-        else:
-            raise ValueError(f"{path}:{number}: not understood: {line.strip()}")
-    return config
-
-
-@dataclass
-class Settings:
-    """What SET has set; speech-dispatcher's names and ranges."""
-
-    rate: int = 0  # -100..100
-    pitch: int = 0  # Kokoro has no pitch control: accepted, not heard
-    pitch_range: int = 0
-    volume: int = 100  # -100..100; 100 is full scale
-    punctuation_mode: str = "none"
-    spelling_mode: bool = False
-    cap_let_recogn: str = "none"
-    voice_type: str | None = None  # MALE1...
-    synthesis_voice: str | None = None
-    language: str | None = None
-
-    def apply(self, values: dict[str, str]) -> list[str]:
-        """Take what is valid; the name=value of what was not."""
-        return [f"{name}={value}" for name, value in values.items()
-                if not self._set(name, value)]
-
-    def _set(self, name: str, value: str) -> bool:
-        if name in ("rate", "pitch", "pitch_range", "volume"):
-            try:
-                number = int(value)
-            except ValueError:
-                return False
-            if not -100 <= number <= 100:
-                return False
-            setattr(self, name, number)
-        elif name == "punctuation_mode" and value in punctuation.LEVELS:
-            self.punctuation_mode = value
-        elif name == "spelling_mode" and value in ("on", "off"):
-            self.spelling_mode = value == "on"
-        elif name == "cap_let_recogn" and value in ("none", "spell", "icon"):
-            self.cap_let_recogn = value
-        elif name == "voice" and (value == "NULL" or VOICE_TYPE.fullmatch(value.upper())):
-            self.voice_type = None if value == "NULL" else value.upper()  # sent as male1
-        elif name in ("synthesis_voice", "language"):
-            setattr(self, name, None if value == "NULL" else value)
-        elif name == "punctuation_some":
-            pass  # the server's symbol tables do "some"
-        else:
-            return False
-        return True
-
-    def speed(self, multiplier: float = 1.0) -> float:
-        """rate -100..100 onto 0.5..2.0, evenly on a log scale (0 is 1.0)."""
-        lo, hi = SPEED_RANGE
-        return min(hi, max(lo, 2.0 ** (self.rate / 100) * multiplier))
-
-    def gain(self) -> float:
-        return (self.volume + 100) / 200
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str  # SSML or plain text, as our front-end reads it
-    marks: tuple[tuple[int, str], ...] = ()  # (offset in text, name)
-
-
-def message(kind: str, data: str, settings: Settings, note: Callable[[str], None]) -> Message:
-    """What to say for one SPEAK, CHAR, KEY or SOUND_ICON."""
-    if kind == "SOUND_ICON":
-        return Message("")  # no sounds of our own: nothing is said
-    if kind == "CHAR":  # one character, or a name for one: space
-        return Message(data if len(data) > 1 else "space" if data == " " else _spelled(data))
-    if kind == "KEY":
-        return Message(_key(data))
-    try:
-        ssml.parse(data)
-    except ssml.SsmlError as e:  # spoken as its text, never refused
-        note(f"SSML not understood ({e}); speaking its text")
-        plain = _plain(data)
-        return Message(_spelled(plain) if settings.spelling_mode else
-                       punctuation.spoken(plain, settings.punctuation_mode))
-    if settings.spelling_mode:
-        return Message(_spelled(_plain(data)))
-    data = punctuation.spoken_in_ssml(data, settings.punctuation_mode)
-    return Message(data, tuple(ssml.marks(data)))
-
-
-def _plain(markup: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", markup)).split())
-
-
-def _spelled(text: str) -> str:
-    return f'<speak><say-as interpret-as="characters">{html.escape(text)}</say-as></speak>'
-
-
-def _key(name: str) -> str:
-    """SSIP key names (a, shift_a, kp-enter, double-quote) as words."""
-    parts = [w for w in re.split(r"[_-]", name) if w]
-    if len(parts) > 1 and all(len(w) > 1 for w in parts[:-1]) and len(parts[-1]) == 1:
-        return " ".join(parts[:-1]) + " " + parts[-1].upper()  # shift_a: shift A
-    return _spelled(name) if len(name) == 1 else " ".join(parts) or name
-
-
-def placed(pieces: Iterable[Piece], marks: Iterable[tuple[int, str]]) -> Iterator[Piece]:
-    """The pieces with their marks: a mark is reached where the first word
-    written after it starts; those after the last word, after all the audio."""
-    pending = sorted(marks)
-    for piece in pieces:
-        here = []
-        for word in piece.words:
-            while pending and word.span is not None and pending[0][0] <= word.span[0]:
-                here.append((max(0, word.start), pending.pop(0)[1]))
-        yield replace(piece, marks=tuple(here)) if here else piece
-    if pending:
-        yield Piece(np.zeros(0, np.float32), marks=tuple((0, name) for _, name in pending))
 
 
 class Module:
