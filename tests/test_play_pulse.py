@@ -235,7 +235,10 @@ def test_a_signal_stops_playback_within_100_ms(rig, signum, status):
         _wait_for_sound(capture, seconds=0.5)
         sent = time.monotonic()
         player.send_signal(signum)
-        player.wait(timeout=10)
+        try:
+            player.wait(timeout=10)
+        finally:
+            player.kill()  # a player still playing would be heard by the next tests
         took = time.monotonic() - sent
     print(f"{signal.Signals(signum).name}: exited {took * 1000:.1f} ms after the signal")
     assert player.returncode == status

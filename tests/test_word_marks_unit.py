@@ -27,7 +27,7 @@ from kokoro_pipe.text.g2p import Word, _collapsed
 from kokoro_pipe.text.lines import parse_phoneme_line
 from kokoro_pipe.voice.render import write_events
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Utterance, WordTime, _split
-from kokoro_pipe.voice.timing import ONSET_LEAD, word_frames
+from kokoro_pipe.voice.timing import CONNECTED_LEAD, ONSET_LEAD, word_frames
 
 
 def test_a_words_frames_run_from_its_first_token_to_the_end_of_its_last():
@@ -36,7 +36,15 @@ def test_a_words_frames_run_from_its_first_token_to_the_end_of_its_last():
     durations = np.array([10, 2, 3, 1, 4, 5, 6])
     frames = word_frames("ab xc.", [(0, 2), (3, 5), (3, 4)], vocab, durations)
     lead = ONSET_LEAD
-    assert frames == [(10 - lead, 15 - lead), (16 - lead, 20 - lead), None]
+    # "xc" follows "ab" without a pause: its onset is heard one frame earlier
+    assert frames == [(10 - lead, 15 - lead), (16 - CONNECTED_LEAD, 20 - lead), None]
+
+
+def test_a_word_after_punctuation_starts_as_one_after_a_pause():
+    vocab = {c: i for i, c in enumerate("ab .")}
+    # tokens: pad a . <space> b pad
+    frames = word_frames("a. b", [(0, 1), (3, 4)], vocab, np.array([10, 2, 3, 1, 4, 6]))
+    assert frames == [(10 - ONSET_LEAD, 12 - ONSET_LEAD), (16 - ONSET_LEAD, 20 - ONSET_LEAD)]
 
 
 def test_collapsed_phonemes_keep_track_of_every_character():

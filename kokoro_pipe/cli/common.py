@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
 import click
@@ -82,13 +83,23 @@ def quiet_broken_pipe() -> int:
     return 0
 
 
-def exit_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt-like unwinding with status 143."""
+def exit_on_signals(grace: float) -> None:
+    """SIGINT and SIGTERM unwind (KeyboardInterrupt; SystemExit with 143) so the
+    caller can abort its device and report. Should that clean-up hang (an audio
+    server that stops answering), a timer ends the process with the signal's
+    status `grace` seconds after the signal anyway."""
 
     def handler(signum, frame):
-        raise SystemExit(128 + signum)
+        status = 128 + signum
+        timer = threading.Timer(grace, os._exit, (status,))
+        timer.daemon = True  # never what keeps a finished process alive
+        timer.start()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(status)
 
-    signal.signal(signal.SIGTERM, handler)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
 
 
 class _FdWriter:

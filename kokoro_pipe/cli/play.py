@@ -12,11 +12,12 @@ from kokoro_pipe.audio import devices
 from kokoro_pipe.audio.input import RawFormat, ReadAhead, input_events, open_source
 from kokoro_pipe.audio.player import PREBUFFER, Player, PlayStats
 from kokoro_pipe.cli import completion
-from kokoro_pipe.cli.common import exit_on_sigterm, run
+from kokoro_pipe.cli.common import exit_on_signals, run
 from kokoro_pipe.errors import EXIT_SIGINT, InputError, UsageError
 from kokoro_pipe.framing import MAX_CHANNELS, MAX_RATE, StreamFormatError, TruncatedStreamError
 
 LATENCY = 0.2  # generous: a busy machine must not starve the device
+SIGNAL_GRACE = 1.0  # seconds: a signal ends kk-play by then even if the device's abort hangs
 
 
 @click.command(help="""Play audio on the output device as it arrives: the framed
@@ -42,7 +43,7 @@ system default output when it changes, unless --device is given.""")
               help="Print each word on stderr as it is heard (from the stream's word marks).")
 def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_ms, stats,
         words) -> int:
-    exit_on_sigterm()
+    exit_on_signals(grace=SIGNAL_GRACE)
     _quiet_c_stderr()
     if list_devices:
         _list_devices()
