@@ -12,7 +12,7 @@ import numpy as np
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
-from kokoro_pipe.voice import providers, timing, vocoder
+from kokoro_pipe.voice import memory, providers, timing, vocoder
 from kokoro_pipe.voice.files import ModelFiles
 from kokoro_pipe.voice.split_model import FRAME
 
@@ -87,6 +87,7 @@ class Engine:
             return _probe_seconds(Kokoro.from_session(session, str(files.voices)))
 
         self.files, self.windows = files, windows
+        self._run_options = memory.shrinking_run_options()
         self._vocoder = None
         if files.front and files.vocoder:
             self.provider = providers.choose(files.model, provider, options, probe)
@@ -95,7 +96,7 @@ class Engine:
             # shape is only kept growing by the next (onnxruntime issue #11118).
             options.enable_mem_pattern = False
             self._vocoder = vocoder.Vocoder(
-                providers.open_session(files.vocoder, self.provider, options))
+                providers.open_session(files.vocoder, self.provider, options), self._run_options)
         else:
             front, self.provider = providers.session_for(files.model, provider, options, probe)
         # The front takes the model's inputs: kokoro-onnx's tokenizer and voices fit it.
@@ -160,7 +161,7 @@ class Engine:
         row = style[min(len(tokens), len(style)) - 1].astype(np.float32)  # as kokoro-onnx picks
         durations, features, source = self._kokoro.sess.run(None, {
             "tokens": np.array([[0, *tokens, 0]], np.int64), "style": row,
-            "speed": np.array([speed], np.float32)})
+            "speed": np.array([speed], np.float32)}, self._run_options)
         return vocoder.FrontOutput(durations.ravel().astype(np.int64), features, source, row)
 
     def _one_pass(self, phonemes: str, style: np.ndarray, speed: float) -> np.ndarray:

@@ -10,8 +10,11 @@ grows until it can, so a slow machine waits longer for the first audio
 instead of stuttering. The vocoder normalizes each window over its own time
 axis, so a window sounds different from one pass: 3.4-5 dB of log-mel distance
 on the quality corpus where int8 vs float is 1.2 (tests/quality/vocoder_distance.py,
-bench/README.md), which is why windows are opt-in. Its harmonic source is a slice
-of the one computed for the whole chunk, so the phase runs on.
+bench/README.md), which is why windows are opt-in. Those statistics are the whole
+difference: given the one-pass ones, the same windows are 0.7 dB away, but no
+cheap estimate of them has come near (tests/quality/window_statistics.py). Its
+harmonic source is a slice of the one computed for the whole chunk, so the phase
+runs on.
 """
 
 from __future__ import annotations
@@ -106,8 +109,8 @@ def _plan(lo: int, hi: int, w: Windows, cost: float, first: int) -> list[Span] |
 class Vocoder:
     """The vocoder half's session, and how fast it has been running here."""
 
-    def __init__(self, session, cost: float = 0.5):
-        self.session = session
+    def __init__(self, session, run_options=None, cost: float = 0.5):
+        self.session, self.run_options = session, run_options
         self.cost = cost  # seconds per second of audio decoded; a guess until measured
 
     def run(self, front: FrontOutput, windows: Windows | None
@@ -131,7 +134,7 @@ class Vocoder:
             FEATURES: front.features[:, :, 2 * a:2 * b],
             "style": front.style,
             SOURCE: front.source[:, FRAME * a:FRAME * b],
-        })[0].ravel()
+        }, self.run_options)[0].ravel()
 
 
 def trimmed(pieces: Iterator[tuple[np.ndarray, bool]]
