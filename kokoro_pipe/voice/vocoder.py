@@ -10,9 +10,9 @@ grows until it can, so a slow machine waits longer for the first audio
 instead of stuttering. The vocoder normalizes each window over its own time
 axis, so a window sounds different from one pass: 3.4-5 dB of log-mel distance
 on the quality corpus where int8 vs float is 1.2 (tests/quality/vocoder_distance.py,
-bench/README.md), which is why windows are opt-in. Those statistics are the whole
-difference: given the one-pass ones, the same windows are 0.7 dB away, but no
-cheap estimate of them has come near (tests/quality/window_statistics.py). Its
+bench/README.md), which is why windows are opt-in. Those statistics are nearly
+all of the difference: given the one-pass ones, the same windows are 0.7 dB away,
+but no cheap estimate of them has come near (tests/quality/window_statistics.py). Its
 harmonic source is a slice of the one computed for the whole chunk, so the phase
 runs on.
 """
