@@ -2,12 +2,13 @@
 
 Both run as fresh processes on the same model, voice and text, alternating
 (ABAB...) so that machine noise hits both alike; each reports wall time, audio
-length and peak RSS (from wait4). kk-synth's own JSON debug lines give its
+length and peak RSS (VmHWM, read every 50 ms). kk-synth's own JSON debug lines give its
 synthesis time, so load and synthesis can be told apart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -16,6 +17,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from latency import rss_mib
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.voice import files as models
@@ -52,22 +55,11 @@ def run(repeat: int, kk_synth: str) -> dict:
 
 
 def _child(argv: list[str], stdin: bytes, env: dict) -> dict:
-    """Run argv with os.wait4 so its own peak RSS is known."""
+    """Run argv, its peak RSS read from /proc while it runs: wait4's ru_maxrss
+    would also count the bench's own memory, which the child holds until exec."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env={**os.environ, **env})
-    out, err = _communicate_without_reaping(proc, stdin)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.decode()[-500:]}")
-    return {"wall": wall, "audio": len(out) / 4 / SAMPLE_RATE,
-            "rss_mib": usage.ru_maxrss / 1024, "stderr": err.decode()}
-
-
-def _communicate_without_reaping(proc: subprocess.Popen, stdin: bytes) -> tuple[bytes, bytes]:
-    """Popen.communicate would reap the child, and with it the rusage wait4 reports."""
     chunks: dict[str, bytes] = {}
 
     def drain(name, stream):
@@ -79,9 +71,21 @@ def _communicate_without_reaping(proc: subprocess.Popen, stdin: bytes) -> tuple[
         r.start()
     proc.stdin.write(stdin)
     proc.stdin.close()
+    peak = 0.0
+    while True:
+        with contextlib.suppress(OSError, RuntimeError):  # exited since the last look
+            peak = rss_mib(proc.pid, "VmHWM")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(0.05)
+            break
+    wall = time.monotonic() - start
     for r in readers:
         r.join()
-    return chunks["out"], chunks["err"]
+    out, err = chunks["out"], chunks["err"]
+    if proc.returncode:
+        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.decode()[-500:]}")
+    return {"wall": wall, "audio": len(out) / 4 / SAMPLE_RATE,
+            "rss_mib": peak, "stderr": err.decode()}
 
 
 def _summary(name: str, runs: list[dict]) -> dict:
