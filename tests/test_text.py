@@ -1,4 +1,4 @@
-"""Chunk splitting: bounded, lossless, short first chunk, growing after."""
+"""Chunk splitting: bounded, lossless, short first chunk, then as large as the budget says."""
 
 import itertools
 
@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from kokoro_pipe.text.chunks import (
     CLAUSE_PAUSE,
     FIRST_MAX,
-    GROWTH,
     SENTENCE_PAUSE,
+    Chunker,
+    end_kind,
     has_speech,
     split_chunks,
 )
@@ -71,11 +72,36 @@ def test_chunks_are_bounded_and_lose_nothing(s, max_len, first_max):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(["Yes.", "The build is green.", "It took nine minutes to run."]),
-                min_size=2, max_size=60))
-def test_later_chunks_grow_at_most_geometrically(sentences):
-    chunks = texts(split_chunks(" ".join(sentences)))
-    for before, after in itertools.pairwise(chunks):
-        limit = max(FIRST_MAX, GROWTH * len(before))
-        longest_sentence = max(len(s) for s in sentences)
-        assert len(after) <= max(limit, longest_sentence)
+@given(st.lists(st.sampled_from(["Yes.", "The build is green,", "It took nine minutes to run.",
+                                 "and then, at last,", "it ran"]), min_size=2, max_size=40),
+       st.lists(st.integers(1, 200), min_size=1, max_size=40))
+def test_later_chunks_follow_the_budget_asked_just_before_each(parts, limits):
+    s = " ".join(parts)
+    asked: list[list[str]] = []
+
+    def budget(todo: list[str]) -> int:
+        asked.append(list(todo))
+        return limits[(len(asked) - 1) % len(limits)]
+
+    chunker = Chunker(s, budget=budget)
+    chunks = []
+    for chunk in chunker:  # the budget is asked lazily: what is left is what is to come
+        chunks.append(chunk.text)
+        if asked:
+            assert " ".join(asked[-1]).startswith(chunk.text) or len(chunks) == 1
+    assert "".join("".join(chunks).split()) == "".join(s.split())
+    for k, (todo, text) in enumerate(zip(asked, chunks[1:], strict=True)):
+        limit = limits[k % len(limits)]
+        behind = len(todo[0]) > limit  # one piece at least, whatever the budget
+        assert len(text) <= limit or text == todo[0] or behind
+        if len(text) <= limit and end_kind(text) != "sentence":
+            # a shorter chunk ending at a sentence end was possible only if none fit
+            fits = [n for n in range(1, len(todo) + 1) if len(" ".join(todo[:n])) <= limit]
+            assert not any(end_kind(todo[n - 1]) == "sentence" for n in fits)
+
+
+def test_no_budget_joins_whole_sentences_up_to_the_largest_chunk():
+    s = " ".join(["The build is green, and it took nine minutes to run."] * 8)
+    chunks = texts(split_chunks(s))
+    assert all(c.endswith(".") for c in chunks[1:])
+    assert all(len(c) <= 150 for c in chunks) and len(chunks[1]) > 100

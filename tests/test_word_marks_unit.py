@@ -69,7 +69,7 @@ def test_words_follow_their_phonemes_into_the_chunk_they_start_in():
     phonemes = "wˈʌn tˈu θɹˈi. fˈɔɹ fˈIv sˈɪks. sˈɛvən."
     words = [Word((m, m + len(w)), (i, i + 1)) for i, (m, w) in
              enumerate((phonemes.index(w), w) for w in phonemes.replace(".", "").split())]
-    pieces = _split(phonemes, words, max_len=16, first_max=16, pauses=Pauses())
+    pieces = list(_split(phonemes, words, max_len=16, first_max=16, pauses=Pauses()))
     assert len(pieces) > 1
     seen = []
     for chunk, inside in pieces:

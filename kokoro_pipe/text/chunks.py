@@ -1,14 +1,18 @@
 """Splitting text or phonemes into chunks the model can take, small ones first.
 
 The same splitter serves text (before G2P) and phonemes (kk-g2p output), as
-misaki keeps the punctuation. The first chunk is short so audio starts soon;
-each later chunk may be up to GROWTH times the previous one, so that at an RTF
-below 1/GROWTH the next chunk is ready before the current one has played.
+misaki keeps the punctuation. The first chunk is short so audio starts soon.
+The rest is cut into pieces at clause ends, and each later chunk joins as many
+pieces as its budget allows, ending at a sentence end where one fits: the
+budget is asked for just before the chunk is made (voice/planner.py sizes it
+from the speed measured now), or is the largest chunk when nobody plays live.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 MODEL_MAX_PHONEMES = 510  # Kokoro's context, in phoneme tokens
@@ -18,7 +22,6 @@ TEXT_MAX = 150  # characters per chunk: the model's working memory grows with th
 PHONEME_MAX = 200  # the same bound for phoneme input (kk-g2p output of ~150 characters)
 FIRST_MAX = 80  # first chunk: about one short sentence or clause
 FIRST_MIN = 24  # but not a lone "Well," when a longer clause follows
-GROWTH = 2
 
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 CLAUSE_END = re.compile(r"[,;:—–]+[\"'”’)\]]*(?=\s)")
@@ -82,43 +85,76 @@ def end_kind(chunk: str) -> str:
     return "word"
 
 
+# The pieces still to come -> the most characters (or phonemes) the next chunk may hold.
+Budget = Callable[[list[str]], int]
+
+
 def split_chunks(
     s: str, max_len: int = TEXT_MAX, first_max: int = FIRST_MAX, is_text: bool = True,
     pauses: Pauses | None = None,
 ) -> list[Chunk]:
-    """Chunks of `s` in order, none longer than max_len, no character but
-    white space dropped: the first at most first_max long, at sentence or clause
-    ends where possible; later ones join whole sentences up to GROWTH times the
-    length of the chunk before."""
-    s = " ".join(s.split())
-    sentences = _split_at(s, SENTENCE_END, is_text)
-    pieces = [p for sentence in sentences for p in _fit(sentence, max_len)]
-    if not pieces:
-        return []
-    head = _head(pieces[0], first_max)
-    rest = pieces[0][len(head):].strip()
-    chunks, current = [head], ""
-    for piece in (_fit(rest, max_len) if rest else []) + pieces[1:]:
-        limit = min(max_len, max(first_max, GROWTH * len(chunks[-1])))
-        if current and len(current) + 1 + len(piece) <= limit:
-            current = f"{current} {piece}"
-            continue
-        if current:
-            chunks.append(current)
-        current = piece
-    if current:
-        chunks.append(current)
-    pauses = pauses or Pauses()
-    return [Chunk(c, pauses.after(c)) for c in chunks]
+    """Chunks of `s` in order, each as large as max_len allows (Chunker, whole)."""
+    return list(Chunker(s, max_len, first_max, is_text, pauses))
 
 
-def located(s: str, chunks: list[Chunk]) -> list[list[int]]:
-    """Where each character of each of `split_chunks(s)` is in `s`: as it
-    drops nothing but white space, a space stands for the run it replaced."""
-    out, i, n = [], 0, len(s)
-    for chunk in chunks:
+class Chunker:
+    """Chunks of `s` in order, none longer than max_len, no character but white
+    space dropped: the first at most first_max long, at a sentence or clause end
+    where possible; each later one as many whole pieces (clauses, or words of an
+    overlong clause) as `budget` allows, at least one, ending at a sentence end
+    where that fits. `todo` holds the pieces not yet in a chunk."""
+
+    def __init__(self, s: str, max_len: int = TEXT_MAX, first_max: int = FIRST_MAX,
+                 is_text: bool = True, pauses: Pauses | None = None,
+                 budget: Budget | None = None):
+        self.max_len, self.budget = max_len, budget
+        self.pauses = pauses or Pauses()
+        s = " ".join(s.split())
+        sentences = [p for sentence in _split_at(s, SENTENCE_END, is_text)
+                     for p in _fit(sentence, max_len)]
+        self.head = _head(sentences[0], first_max) if sentences else ""
+        rest = sentences[0][len(self.head):].strip() if sentences else ""
+        self.todo: deque[str] = deque(_clauses([rest, *sentences[1:]], max_len))
+
+    def __iter__(self) -> Iterator[Chunk]:
+        if self.head:
+            yield self._chunk(self.head)
+        while self.todo:
+            limit = self.max_len if self.budget is None else self.budget(list(self.todo))
+            taken = group(self.todo, min(self.max_len, limit))
+            yield self._chunk(" ".join(self.todo.popleft() for _ in range(taken)))
+
+    def _chunk(self, text: str) -> Chunk:
+        return Chunk(text, self.pauses.after(text))
+
+
+def group(pieces: Iterable[str], limit: int) -> int:
+    """How many of the leading `pieces` make the next chunk: the most that fit
+    in `limit` (joined by spaces) up to a sentence end, else up to a clause
+    end, else the most that fit, and at least one."""
+    size, best, best_kind = -1, 1, "word"
+    rank = {"word": 0, "clause": 1, "sentence": 2}
+    for n, piece in enumerate(pieces, 1):
+        size += 1 + len(piece)
+        if size > limit:
+            break
+        kind = end_kind(piece)
+        if rank[kind] >= rank[best_kind] or n == 1:
+            best, best_kind = n, kind
+    return best
+
+
+class Locator:
+    """Where each character of consecutive chunks of `s` is in `s`: as the
+    chunker drops nothing but white space, a space stands for the run it replaced."""
+
+    def __init__(self, s: str):
+        self._s, self._i = s, 0
+
+    def where(self, chunk: str) -> list[int]:
+        s, i, n = self._s, self._i, len(self._s)
         where = []
-        for ch in chunk.text:
+        for ch in chunk:
             if ch == " ":
                 where.append(min(i, n))
                 while i < n and s[i].isspace():
@@ -128,8 +164,20 @@ def located(s: str, chunks: list[Chunk]) -> list[list[int]]:
                 i += 1
             where.append(min(i, n - 1))
             i += 1
-        out.append(where)
-    return out
+        self._i = i
+        return where
+
+
+def located(s: str, chunks: list[Chunk]) -> list[list[int]]:
+    """Where each character of each of `split_chunks(s)` is in `s` (Locator)."""
+    locator = Locator(s)
+    return [locator.where(chunk.text) for chunk in chunks]
+
+
+def _clauses(parts: list[str], max_len: int) -> list[str]:
+    """`parts` cut at clause ends (each piece at most max_len, as `_fit` makes them)."""
+    return [q for p in parts if p
+            for c in _split_at(p, CLAUSE_END, False) for q in _fit(c, max_len)]
 
 
 def _head(s: str, first_max: int) -> str:

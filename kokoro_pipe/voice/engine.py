@@ -14,6 +14,7 @@ from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
 from kokoro_pipe.voice import memory, providers, timing, vocoder
 from kokoro_pipe.voice.files import ModelFiles
+from kokoro_pipe.voice.planner import Pace
 from kokoro_pipe.voice.split_model import FRAME
 
 SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
@@ -87,6 +88,7 @@ class Engine:
             return _probe_seconds(Kokoro.from_session(session, str(files.voices)))
 
         self.files, self.windows = files, windows
+        self.pace = Pace()  # how fast chunks are made here, measured as they are (planner.py)
         self._run_options = memory.shrinking_run_options()
         self._vocoder = None
         if files.front and files.vocoder:

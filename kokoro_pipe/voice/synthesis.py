@@ -13,7 +13,6 @@ import logging
 import queue
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,17 +24,19 @@ from kokoro_pipe.text.chunks import (
     MODEL_MAX_PHONEMES,
     PHONEME_MAX,
     TEXT_MAX,
+    Budget,
     Chunk,
+    Chunker,
+    Locator,
     Pauses,
     has_speech,
-    located,
     samples,
-    split_chunks,
 )
 from kokoro_pipe.text.g2p import Phonemized, Word
 from kokoro_pipe.text.lines import Rejected
 from kokoro_pipe.text.spans import SourceMap
 from kokoro_pipe.voice.engine import SPEED_RANGE, Engine
+from kokoro_pipe.voice.planner import Policy, Schedule
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Piece:
     audio: np.ndarray
     words: tuple[WordTime, ...] = ()
     marks: tuple[tuple[int, str], ...] = ()  # (sample, name): SSML <mark>s reached there
+    # On an utterance's first piece, when planned for live playback: samples
+    # of it to buffer before playback starts (voice/planner.py).
+    start_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class AudioBlock:
     utterance: Utterance
     samples: np.ndarray
     words: tuple[WordTime, ...] = ()
+    start_after: int | None = None  # as in Piece
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,16 @@ class Synthesizer:
         g2p: Callable[[str], Phonemized] | None = None,  # G2P.words
         pauses: Pauses | None = None,
         ssml_mode: bool | None = None,  # None: SSML when a text starts with <speak>
+        live: Policy | None = None,
     ):
+        """`live`: the audio is played as it is made, so chunks are sized from
+        the engine's measured pace and each utterance says how much of it to
+        buffer before starting (voice/planner.py); None: the largest chunks
+        after the short first one, the same for the same input on any machine."""
         self.engine, self.style, self.speed, self.g2p = engine, style, speed, g2p
         self.pauses = pauses or Pauses()
         self.ssml_mode = ssml_mode
+        self.live = live
 
     def chunks(self, utt: Utterance, stop: threading.Event | None = None) -> Iterator[Piece]:
         """The audio of one utterance, piece by piece (the first chunk in
@@ -128,6 +139,8 @@ class Synthesizer:
         style = self.style if utt.style is None else utt.style
         base_speed = self.speed if utt.speed is None else utt.speed
         rate = self.engine.sample_rate
+        schedule = self.live and Schedule(self.engine.pace, base_speed, self.live)
+        clock = self.engine.pace.clock
         pause, spoke, count = 0, False, 0  # pause: samples of silence due before the next audio
         for part in self._parts(utt):
             if isinstance(part, ssml.Break):
@@ -137,31 +150,49 @@ class Synthesizer:
                 spoke = spoke or part.seconds is not None
                 continue
             speed = min(SPEED_RANGE[1], max(SPEED_RANGE[0], base_speed * part.rate))
-            for sub, words in self._pieces(part, utt):
+            chunks = self._pieces(part, utt, schedule)
+            while True:
+                began = clock()
+                item = next(chunks, None)
+                if item is None:
+                    break
+                sub, words, units = item
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
-                started = time.monotonic()
-                seconds = 0
-                try:  # only an utterance's first chunk is waited on: it may come in windows
-                    for voiced in self.engine.stream(sub.text, style, speed, windowed=count == 0,
-                                                     words=[w.phonemes for w in words]):
+                # An utterance's first chunk may come in windows; any other is made whole.
+                windowed = count == 0 and self.engine.windows is not None
+                voices = self.engine.stream(sub.text, style, speed, windowed=windowed,
+                                            words=[w.phonemes for w in words])
+                made = 0
+                try:
+                    for voiced in (voices if windowed else list(voices)):
+                        if not windowed:
+                            self.engine.pace.measure(clock() - began,
+                                                     len(voiced.audio) / rate, units, speed)
                         piece, shift = voiced.audio, pause if spoke else 0
                         if shift:
                             piece = np.concatenate([np.zeros(shift, np.float32), piece])
+                        hold = None
+                        if schedule and not spoke:
+                            hold = samples(schedule.start_after(len(piece) / rate), rate)
                         spoke, pause = True, 0
-                        seconds += len(piece) / rate
+                        made += len(piece)
+                        if schedule:
+                            schedule.handed(len(piece) / rate)
                         yield Piece(piece, tuple(
                             _heard(utt, words[i], a + shift, b + shift, sub.text)
-                            for i, a, b in voiced.words))
+                            for i, a, b in voiced.words), start_after=hold)
                 except ValueError:  # no phoneme of it in the model's vocabulary
                     continue
+                if windowed:
+                    self.engine.pace.measure(clock() - began, made / rate, units, speed)
                 count += 1
                 pause = samples(sub.pause, rate)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(json.dumps({
                         "event": "synthesized", "utterance": utt.id, "chunk": count,
-                        "phonemes": len(sub.text), "seconds": seconds,
-                        "started": started, "done": time.monotonic()}))
+                        "phonemes": len(sub.text), "seconds": made / rate,
+                        "started": began, "done": clock()}))
         if not count:
             raise NothingToSay("nothing the model can speak")
         if isinstance(part, ssml.Break) and part.seconds:
@@ -173,19 +204,29 @@ class Synthesizer:
             return [ssml.Speech(utt.text)]
         return ssml.parse(utt.text)
 
-    def _pieces(self, part: ssml.Speech, utt: Utterance) -> Iterator[tuple[Chunk, list[Word]]]:
+    def _pieces(self, part: ssml.Speech, utt: Utterance, schedule: Schedule | None
+                ) -> Iterator[tuple[Chunk, list[Word], int]]:
         """Model-sized phoneme chunks of one speech part, each with its pause
-        after, and its words: phoneme spans in the chunk, source spans in the
-        utterance as written."""
+        after, its words (phoneme spans in the chunk, source spans in the
+        utterance as written), and its length in the units the chunker counts
+        (characters of text, or phonemes), for the pace. Sized by `schedule`."""
+        budget = schedule.budget if schedule else None
         if utt.is_phonemes:
             words = list(utt.words) if utt.words is not None else _runs(part.text)
-            for piece, inside in _split(part.text, words, PHONEME_MAX, FIRST_MAX, self.pauses):
-                yield from _split(piece.text, inside, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES,
-                                  self.pauses)
+            first = _split(part.text, words, PHONEME_MAX, FIRST_MAX, self.pauses, budget,
+                           schedule)
+            for piece, inside in first:
+                for sub in _split(piece.text, inside, MODEL_MAX_PHONEMES, MODEL_MAX_PHONEMES,
+                                  self.pauses):
+                    yield (*sub, len(sub[0].text))
             return
         written = SourceMap(ssml.masked(utt.text), part.text) if part.text != utt.text else None
-        pieces = split_chunks(part.text, max_len=TEXT_MAX, pauses=self.pauses)
-        for piece, where in zip(pieces, located(part.text, pieces), strict=True):
+        chunker = Chunker(part.text, TEXT_MAX, pauses=self.pauses, budget=budget)
+        if schedule:
+            schedule.todo = chunker.todo
+        locator = Locator(part.text)
+        for piece in chunker:
+            where = locator.where(piece.text)
             said = self._phonemize(piece.text)
             words = []
             for w in said.words:
@@ -193,8 +234,10 @@ class Synthesizer:
                 if b > a:
                     span = (where[a], where[b - 1] + 1)
                     words.append(Word(w.phonemes, written.span(*span) if written else span))
-            yield from _split(said.phonemes, _merged(words), MODEL_MAX_PHONEMES,
-                              MODEL_MAX_PHONEMES, self.pauses)
+            subs = list(_split(said.phonemes, _merged(words), MODEL_MAX_PHONEMES,
+                               MODEL_MAX_PHONEMES, self.pauses))
+            for sub, inside in subs:  # almost always one
+                yield sub, inside, round(len(piece.text) * len(sub.text) / len(said.phonemes))
 
     def _phonemize(self, text: str) -> Phonemized:
         if self.g2p is None:
@@ -252,23 +295,26 @@ class Synthesizer:
             worker.join(timeout=JOIN_TIMEOUT)
 
 
-def _split(text: str, words: list[Word], max_len: int, first_max: int, pauses: Pauses
-           ) -> list[tuple[Chunk, list[Word]]]:
-    """split_chunks of phonemes, each with the words that start in it, their
-    phoneme spans moved into it."""
-    chunks = split_chunks(text, max_len, first_max, is_text=False, pauses=pauses)
-    home = {at: (k, j) for k, where in enumerate(located(text, chunks))
-            for j, at in enumerate(where)}
-    out: list[tuple[Chunk, list[Word]]] = [(c, []) for c in chunks]
-    for w in words:
-        a, b = w.phonemes
-        if a not in home:
-            continue
-        k, j = home[a]
-        last = home.get(b - 1)
-        end = last[1] + 1 if last and last[0] == k else len(chunks[k].text)
-        out[k][1].append(Word((j, end), w.source))
-    return out
+def _split(text: str, words: list[Word], max_len: int, first_max: int, pauses: Pauses,
+           budget: Budget | None = None, schedule: Schedule | None = None
+           ) -> Iterator[tuple[Chunk, list[Word]]]:
+    """Chunks of phonemes, each with the words that start in it, their
+    phoneme spans moved into it (the words in order)."""
+    chunker = Chunker(text, max_len, first_max, is_text=False, pauses=pauses, budget=budget)
+    if schedule:
+        schedule.todo = chunker.todo
+    locator, k = Locator(text), 0
+    words = sorted(words, key=lambda w: w.phonemes[0])
+    for chunk in chunker:
+        where = locator.where(chunk.text)
+        home = {at: j for j, at in enumerate(where)}
+        inside = []
+        while k < len(words) and words[k].phonemes[0] <= where[-1]:
+            (a, b), k = words[k].phonemes, k + 1
+            if a in home:
+                end = home[b - 1] + 1 if b - 1 in home else len(chunk.text)
+                inside.append(Word((home[a], end), words[k - 1].source))
+        yield chunk, inside
 
 
 def _merged(words: list[Word]) -> list[Word]:
