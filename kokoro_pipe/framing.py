@@ -36,6 +36,8 @@ KIND_END = 0x02
 # Unknown kinds below 0x80 change the meaning of the stream and are errors.
 ANCILLARY = 0x80
 KIND_WORD = 0x90  # a word mark: where a word is heard in its utterance
+KIND_START = 0x91  # start advice: how much of the utterance to buffer before playing it
+START = struct.Struct("<I")
 
 assert LENGTH.unpack(MAGIC)[0] > MAX_FRAME_LENGTH
 
@@ -85,7 +87,16 @@ class WordMark:
     span: tuple[int, int] | None = None
 
 
-Event = Header | Audio | End | Ancillary | WordMark
+@dataclass(frozen=True)
+class StartAfter:
+    """Advice for a live player, before an utterance's first audio: buffer this
+    many sample frames of it before starting it (the writer measured that less
+    may run dry: voice/planner.py). Fewer come only if the utterance ends first."""
+
+    frames: int
+
+
+Event = Header | Audio | End | Ancillary | WordMark | StartAfter
 
 
 # -- writing -----------------------------------------------------------------
@@ -120,6 +131,10 @@ def encode_word(mark: WordMark) -> bytes:
                                                   separators=(",", ":")).encode())
 
 
+def encode_start(advice: StartAfter) -> bytes:
+    return encode_ancillary(KIND_START, START.pack(advice.frames))
+
+
 def encode_end(meta: dict | None = None) -> bytes:
     payload = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode() if meta else b""
     if len(payload) >= MAX_FRAME_LENGTH:
@@ -146,8 +161,9 @@ def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False
     """Yield the events of a stream, raising StreamFormatError on bad input.
 
     Everything whole before a fault is yielded first. Empty input yields nothing.
-    Word marks are yielded as WordMark when `words`; other ancillary frames are
-    skipped, or yielded as Ancillary when `ancillary`.
+    Word marks are yielded as WordMark when `words`, start advice always as
+    StartAfter; other ancillary frames are skipped, or yielded as Ancillary
+    when `ancillary`.
     """
     header: Header | None = None
     offset = 0
@@ -177,6 +193,10 @@ def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False
             raise StreamFormatError(f"unknown frame kind 0x{kind:02x} at byte {offset}")
         elif kind == KIND_WORD and words:
             yield _parse_word(payload, offset)
+        elif kind == KIND_START:
+            if len(payload) != START.size:
+                raise StreamFormatError(f"start frame at byte {offset} is not 4 bytes")
+            yield StartAfter(*START.unpack(payload))
         elif ancillary:
             yield Ancillary(kind, payload)
         offset += 4 + length
@@ -264,6 +284,10 @@ class StreamWriter:
     def end(self, meta: dict | None = None) -> None:
         self._f.write(encode_end(meta))
         self._f.flush()
+
+    def start(self, advice: StartAfter) -> None:
+        """Written before the utterance's first audio; flushed with that audio."""
+        self._f.write(encode_start(advice))
 
     def word(self, mark: WordMark) -> None:
         """Written before the audio it describes; flushed with that audio."""

@@ -4,6 +4,7 @@ One thread drives it (kk-play's main thread, or kk-speakd's audio thread):
 
     player.open(rate, channels)   # the format of what follows; opens the device
     player.write(samples)         # blocks while the device is busy; -> underruns
+    player.advise(frames)         # buffer this much of the next utterance before it plays
     player.finish()               # the utterance ended; the stream stays open
     player.pause(seconds)         # finish, then that much silence on the running device
     player.keep_alive(ready)      # silence until ready() or idle_close, then drain
@@ -16,8 +17,11 @@ Every sample written reaches the device: silence goes first after each start
 closing (a last short write can stay in the client), and drain() waits until
 the device has taken everything written (Output.drain) before closing. The
 device starts once `prebuffer` seconds are queued or the utterance ends, so a
-slow producer does not underrun at once. Utterance starts and ends, and every switch to a new
-stream, get a short fade, so nothing clicks. Between blocks the player checks
+slow producer does not underrun at once; an utterance whose writer advised
+more (kk-synth's start frame, planned from its measured speed) waits for that
+much of it, on a running stream with silence flowing meanwhile. Utterance
+starts and ends, and every switch to a new stream, get a short fade, so
+nothing clicks. Between blocks the player checks
 the system default output and, when it changed, moves to it: the old stream
 fades out and drains, the new one fades in, and no sample is lost or repeated.
 """
@@ -32,7 +36,7 @@ from typing import Protocol
 import numpy as np
 
 from kokoro_pipe.audio.devices import DefaultOutputWatch
-from kokoro_pipe.framing import Audio, End, Event, Header, WordMark
+from kokoro_pipe.framing import Audio, End, Event, Header, StartAfter, WordMark
 
 BLOCK = 0.025  # seconds per write: a signal (SIGINT) is handled within one block
 PREROLL = 0.05  # seconds of silence after each start and before each close
@@ -66,6 +70,9 @@ class PlayStats:
     devices: list[str] = field(default_factory=list)
     opens: int = 0
     reopens: int = 0  # a playing stream replaced: new default output, or new format
+    # Seconds of silence heard inside utterances because their audio came late:
+    # the device buffer ran out while the next audio was awaited.
+    added_silence: float = 0.0
 
 
 def fade_in(n: int) -> np.ndarray:
@@ -101,7 +108,8 @@ class Player:
         self._started = False
         self._default_at_open: str | None = None
         self._device_name: str | None = None
-        self._pending: list[np.ndarray] = []  # audio held until the device starts
+        self._pending: list[np.ndarray] = []  # audio held until the device or utterance starts
+        self._hold = 0  # frames of the coming utterance to hold before it plays (advise)
         self._tail = np.zeros((0, 1), np.float32)  # the last frames, held for the end fade
         self._in_utterance = False
         self._faded_in = 0  # frames of the fade-in already applied
@@ -149,6 +157,11 @@ class Player:
         self._emit(held[: len(held) - keep])
         return self.stats.underruns - underruns
 
+    def advise(self, frames: int) -> None:
+        """Hold the coming utterance until `frames` of it are here (or it ends),
+        the prebuffer still the least: its writer knows it may run dry otherwise."""
+        self._hold = frames
+
     def finish(self) -> None:
         """End the utterance: fade its end out and let the device start if it
         was waiting for the prebuffer. The stream stays open."""
@@ -156,8 +169,7 @@ class Player:
             tail, self._tail = self._tail, self._tail[:0]
             self._emit(tail * fade_out(len(tail))[:, None])
             self._in_utterance = False
-        if self._pending:
-            self._start()
+        self._release()
 
     def pause(self, seconds: float) -> None:
         """Finish the utterance and queue `seconds` of silence after it, so the
@@ -177,6 +189,7 @@ class Player:
         """Stop at once: what is queued is dropped (no fade is possible for audio
         the device already holds)."""
         self._pending.clear()
+        self._hold = 0
         self._tail = self._tail[:0]
         self._in_utterance = False
         if self._out is not None:
@@ -209,6 +222,7 @@ class Player:
             utterance_start = self.stats.samples + len(self._tail)
             stream = iter(events)
             while True:
+                awaited, buffered = self._clock(), self._queued()
                 try:
                     event = next(stream)
                 except StopIteration:
@@ -216,10 +230,16 @@ class Player:
                 except Exception:
                     self.drain()
                     raise
+                if self._in_utterance and self._started and not self._pending:
+                    self.stats.added_silence += max(0.0, self._clock() - awaited - buffered)
                 if isinstance(event, Header):
                     self.open(event.sample_rate, event.channels)
                 elif isinstance(event, Audio):
                     self.write(event.samples)
+                    if self._pending and self._started and input_ready is not None:
+                        self._wait_for(input_ready)
+                elif isinstance(event, StartAfter):
+                    self.advise(event.frames)
                 elif isinstance(event, WordMark):
                     self._words.append((utterance_start + event.start, event))
                 elif isinstance(event, End):
@@ -244,12 +264,35 @@ class Player:
             return
         if self._out is None:
             self._open_device()
-        if self._started:
+        if self._started and not self._pending and not self._hold:
             self._send(chunk)
             return
         self._pending.append(chunk)
-        if sum(map(len, self._pending)) >= self._frames(self._prebuffer):
+        floor = 0 if self._started else self._frames(self._prebuffer)
+        if sum(map(len, self._pending)) >= max(floor, self._hold):
+            self._release()
+
+    def _release(self) -> None:
+        """Play what was held: start the device, or (running) go on with it."""
+        self._hold = 0
+        if not self._pending:
+            return
+        if not self._started:
             self._start()
+            return
+        pending, self._pending = self._pending, []
+        self._send(np.concatenate(pending))
+
+    def _wait_for(self, input_ready: Callable[[], bool]) -> None:
+        """An utterance held on a running stream: silence flows until more input."""
+        while self._pending and self._out is not None and not input_ready():
+            self._write(self._silence(self._block))
+
+    def _queued(self) -> float:
+        """Seconds of audio the device holds, not yet heard."""
+        if self._out is None or self._format is None:
+            return 0.0
+        return self._out.buffered() / self._format[0]
 
     def _start(self) -> None:
         if self._out is not None and self._default_moved():  # moved before a sound

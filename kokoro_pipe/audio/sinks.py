@@ -11,7 +11,7 @@ import soundfile
 
 from kokoro_pipe import captions
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
-from kokoro_pipe.framing import StreamWriter, WordMark
+from kokoro_pipe.framing import StartAfter, StreamWriter, WordMark
 
 WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goes
 
@@ -19,8 +19,22 @@ WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goe
 class Sink(Protocol):
     def audio(self, samples: np.ndarray) -> None: ...
     def words(self, marks: list[WordMark]) -> None: ...  # before the audio they start in
+    def advise(self, advice: StartAfter) -> None: ...  # before an utterance's first audio
     def end(self, meta: dict) -> None: ...
     def close(self) -> None: ...
+
+
+class _SamplesOnly:
+    """A format that carries audio alone: words, advice and ends leave no trace."""
+
+    def words(self, marks: list[WordMark]) -> None:
+        pass
+
+    def advise(self, advice: StartAfter) -> None:
+        pass
+
+    def end(self, meta: dict) -> None:
+        pass
 
 
 class FramedSink:
@@ -37,6 +51,9 @@ class FramedSink:
         for mark in marks:
             self._writer.word(mark)
 
+    def advise(self, advice: StartAfter) -> None:
+        self._writer.start(advice)
+
     def end(self, meta: dict) -> None:
         self._writer.end(meta)
 
@@ -44,7 +61,7 @@ class FramedSink:
         pass
 
 
-class RawSink:
+class RawSink(_SamplesOnly):
     """Bare float32 little-endian samples, for sox/ffmpeg (-t f32 -r 24000 -c 1)."""
 
     def __init__(self, f: BinaryIO, sample_rate: int):
@@ -54,17 +71,11 @@ class RawSink:
         self._f.write(np.ascontiguousarray(samples, dtype="<f4").tobytes())
         self._f.flush()
 
-    def words(self, marks: list[WordMark]) -> None:
-        pass
-
-    def end(self, meta: dict) -> None:
-        pass
-
     def close(self) -> None:
         pass
 
 
-class WavSink:
+class WavSink(_SamplesOnly):
     """16-bit PCM WAV. On a pipe the sizes stay at the streaming placeholder;
     on a seekable file they are written true when the stream closes."""
 
@@ -91,12 +102,6 @@ class WavSink:
         self._f.flush()
         self._bytes += len(pcm)
 
-    def words(self, marks: list[WordMark]) -> None:
-        pass
-
-    def end(self, meta: dict) -> None:
-        pass
-
     def close(self) -> None:
         if self._start is not None:
             self._f.seek(self._start)
@@ -114,7 +119,7 @@ SOUNDFILE_FORMATS = {
 }
 
 
-class SoundFileSink:
+class SoundFileSink(_SamplesOnly):
     """FLAC, Ogg Vorbis, Opus or MP3, encoded block by block as the audio arrives,
     so a book never sits whole in memory. libsndfile seeks to finish these files:
     `target` is a path or the descriptor of a regular file, never a pipe."""
@@ -128,12 +133,6 @@ class SoundFileSink:
         # As in WavSink: full scale at most, whether the codec stores floats or not.
         with self._io_errors():
             self._file.write(np.clip(samples, -1.0, 1.0))
-
-    def words(self, marks: list[WordMark]) -> None:
-        pass
-
-    def end(self, meta: dict) -> None:
-        pass
 
     def close(self) -> None:
         with self._io_errors():
@@ -157,6 +156,9 @@ class CaptionedSink:
     def audio(self, samples: np.ndarray) -> None:
         self._inner.audio(samples)
         self._samples += len(samples)
+
+    def advise(self, advice: StartAfter) -> None:
+        self._inner.advise(advice)
 
     def words(self, marks: list[WordMark]) -> None:
         self._inner.words(marks)

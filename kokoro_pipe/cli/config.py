@@ -30,15 +30,17 @@ KEYS = {
     "paragraph-pause": (float, int), "provider": (str,), "device": (str, int),
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
     "cache-mb": (int,), "vocoder-windows": (bool,), "daemon": (bool,),
+    "threads": (int,), "max-start-delay": (float, int),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
     "kk-synth": ("voice", "speed", *TEXT_KEYS, "sentence-pause", "clause-pause",
-                 "paragraph-pause", "provider", "vocoder-windows", "daemon"),
+                 "paragraph-pause", "provider", "vocoder-windows", "daemon", "threads",
+                 "max-start-delay"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
-                  "provider", "vocoder-windows"),
+                  "provider", "vocoder-windows", "threads", "max-start-delay"),
     "kk-say": ("fifo",),
 }
 TYPE_NAMES = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}

@@ -43,6 +43,7 @@ from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
+from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.vocoder import Windows
 
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
@@ -79,7 +80,7 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @engine_options
 @click.pass_context
 def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
-        voices_path, cache_mb, provider, windowed) -> int:
+        voices_path, cache_mb, provider, windowed, threads, max_start_delay) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -95,11 +96,12 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
     providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
     return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap,
-                 windows_of(windowed))
+                 windows_of(windowed), threads, Policy(max_wait=max_start_delay))
 
 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
-          provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None) -> int:
+          provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None,
+          threads: int | None = None, live: Policy | None = None) -> int:
     log = EventLog()
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -107,9 +109,9 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     status = StatusFile(place.status)
     status.update(state="loading")
     began = time.monotonic()
-    engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows)
+    engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
     turns = Turns()  # speech and kk-synth clients share the model, speech first
-    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache)
+    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, live)
     loaded = time.monotonic()
     source.warm_up()
     freeze_loaded()

@@ -25,6 +25,7 @@ from kokoro_pipe.text.lexicon import Lexicon
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
+from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.render import utterances, write_events
 from kokoro_pipe.voice.synthesis import Synthesizer
 
@@ -73,8 +74,8 @@ stream carries word marks: when each word is heard, and what was written for it;
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, speed, lang,
         list_voices,
-        model_path, voices_path, provider, windowed, use_daemon, ssml_mode, emoji,
-        lexicon_file, no_normalize, **pause_seconds) -> int:
+        model_path, voices_path, provider, windowed, threads, max_start_delay, use_daemon,
+        ssml_mode, emoji, lexicon_file, no_normalize, **pause_seconds) -> int:
     out = guard_stdout()
     fmt = choose_format(fmt, wav, raw, output)
     check_speed(speed)
@@ -100,22 +101,24 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, spe
                             writes_a_file(output, out.fd), speed)
         stack.callback(progress.close)
         lines = input_lines(files, texts)
+        # Played as it is made: chunks planned from the speed measured now.
+        live = fmt == "kkp" and not writes_a_file(output, out.fd)
         if use_daemon:
             options = SynthOptions(voice, speed, lang, phonemes, ssml_mode, emoji,
                                    not no_normalize,
                                    _lexicon(lang, phonemes, no_normalize, lexicon_file),
-                                   (pauses.sentence, pauses.clause, pauses.paragraph))
+                                   (pauses.sentence, pauses.clause, pauses.paragraph),
+                                   max_start_delay if live else None)
             job = _borrow(paths, provider, windowed, options)
             if job is not None:
                 return job.run(lines, sink, progress)
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
-            engine_loading = pool.submit(Engine, paths, provider=provider,
-                                         windows=windows_of(windowed))
+            engine_loading = pool.submit(Engine, paths, threads, provider, windows_of(windowed))
             g2p = None if phonemes else make_g2p(lang, emoji, lexicon_file, no_normalize)
             engine = engine_loading.result()
         synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p and g2p.words, pauses,
-                                  ssml_mode)
+                                  ssml_mode, Policy(max_wait=max_start_delay) if live else None)
         events = synthesizer.stream(utterances(lines, phonemes))
         return write_events(events, sink, pauses.paragraph, progress)
 

@@ -99,6 +99,10 @@ class Job:
     word_count: int = 0
     word: str | None = None  # the word being heard
     marks: list[tuple[int, str]] = field(default_factory=list)  # (sample, name), to come
+    held: list[Piece] = field(default_factory=list)  # its first audio, until `hold` is made
+    hold: int = 0  # samples to have before its first sound (the planner's advice)
+    added_silence: float = 0.0  # seconds heard between its pieces because one came late
+    dry_at: float | None = None  # time.monotonic() when the device would run out
 
     def cancel(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -300,6 +304,27 @@ class Daemon:
             return
 
     def _play(self, job: Job, piece: Piece) -> None:
+        """Sound `piece`; an unstarted job's pieces are held until the planner's
+        advice is made (the stream idles meanwhile), so it then plays through."""
+        if job.first_sample is None and (piece.start_after or job.held):
+            job.hold = piece.start_after or job.hold
+            job.held.append(piece)
+            if sum(len(p.audio) for p in job.held) >= job.hold:
+                self._play_held(job)
+            return
+        self._sound(job, piece)
+
+    def _play_held(self, job: Job) -> None:
+        """Sound, in order, what was held for `job`."""
+        held, job.held = job.held, []
+        for piece in held:
+            if job.stop.is_set():
+                return
+            self._sound(job, piece)
+
+    def _sound(self, job: Job, piece: Piece) -> None:
+        if job.dry_at is not None:  # the device ran out before this piece came
+            job.added_silence += max(0.0, time.monotonic() - job.dry_at)
         audio = piece.audio
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
         job.word_count += len(piece.words)
@@ -319,6 +344,7 @@ class Daemon:
                     self.events.begin(job)
                     self._status()
                 self._heard_words(job)
+            job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
             self._release(drain=False)
@@ -359,6 +385,7 @@ class Daemon:
                        else "stopped" if job.first_sample is not None else "cancelled")
             self._finish(job, outcome, reason)
         else:
+            self._play_held(job)  # shorter than the advice: all of it is here now
             following = self._following(job)
             if following is None:
                 self._release(drain=True)  # never cut off by the next request
@@ -431,7 +458,9 @@ class Daemon:
             record.update(ttfa_ms=_ms(job.first_sample - job.received),
                           audio_s=round(seconds, 3),
                           rtf=round(job.synth_seconds / seconds, 3) if seconds else None,
-                          underruns=job.underruns, device=job.device, words=job.word_count)
+                          underruns=job.underruns, device=job.device, words=job.word_count,
+                          added_silence_ms=_ms(job.added_silence), hold_ms=_ms(
+                              job.hold / SAMPLE_RATE))
         if job.audio_end is not None:
             record["audio_end"] = round(job.audio_end, 4)  # Unix time the sound ended
         if job.stop_asked is not None and job.aborted is not None:
@@ -446,10 +475,12 @@ class Daemon:
             job.marks.clear()
         self.events.end(job, outcome)
         self.log("request", **record)
+        last = {k: record[k] for k in ("id", "outcome", "underruns", "added_silence_ms")
+                if k in record}
         if outcome in ("rejected", "failed", "refused"):
-            self._status(last_error=f"{job.id}: {reason}")
+            self._status(last=last, last_error=f"{job.id}: {reason}")
         else:
-            self._status()
+            self._status(last=last)
 
     def _status(self, **fields) -> None:
         with self._cond:

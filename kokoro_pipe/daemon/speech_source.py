@@ -14,14 +14,16 @@ from kokoro_pipe.daemon.request import Request
 from kokoro_pipe.text.g2p import G2P, lang_for_voice
 from kokoro_pipe.voice.engine import Engine
 from kokoro_pipe.voice.phrase_cache import PhraseCache, model_identity
+from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.synthesis import Piece, Synthesizer, Utterance, WordTime
 
 
-def load(paths, lang: str, provider: str = "cpu", windows=None) -> tuple[Engine, G2P]:
+def load(paths, lang: str, provider: str = "cpu", windows=None, threads: int | None = None
+         ) -> tuple[Engine, G2P]:
     """The model and `lang`'s G2P, loaded side by side (the model loads while
     spaCy and misaki do); fails early on an unsupported language."""
     with ThreadPoolExecutor(1) as pool:
-        engine_loading = pool.submit(Engine, paths, provider=provider, windows=windows)
+        engine_loading = pool.submit(Engine, paths, threads, provider, windows)
         g2p = G2P(lang)
         return engine_loading.result(), g2p
 
@@ -43,11 +45,12 @@ class SpeechSource:
     """Called from the synthesis thread only (the caches are not locked)."""
 
     def __init__(self, engine: Engine, voice: str, speed: float, g2p: G2P,
-                 cache: PhraseCache | None = None):
+                 cache: PhraseCache | None = None, live: Policy | None = None):
         """`g2p` is the default language's, already loaded. With a `cache`, short
-        texts spoken before are replayed from it, with no G2P and no model run."""
+        texts spoken before are replayed from it, with no G2P and no model run.
+        Speech is played as it is made: planned by `live` (the defaults if None)."""
         self.engine, self.voice, self.speed, self.lang = engine, voice, speed, g2p.lang
-        self.cache = cache
+        self.cache, self.live = cache, live or Policy()
         made_by = (engine.files.model, engine.files.vocoder)  # the vocoder half changes the sound
         self._model_id = ":".join(model_identity(p) for p in made_by if p)
         self._styles: dict[str, np.ndarray] = {}
@@ -81,7 +84,7 @@ class SpeechSource:
             yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None)
                                      for s, e, t, span in words))
             return
-        synthesizer = Synthesizer(self.engine, style, speed, phonemize)
+        synthesizer = Synthesizer(self.engine, style, speed, phonemize, live=self.live)
         spoken, words, at = [], [], 0
         try:
             for piece in synthesizer.chunks(Utterance(0, 0, request.text), stop):

@@ -24,6 +24,7 @@ from kokoro_pipe.framing import (
     Audio,
     End,
     Header,
+    StartAfter,
     StreamFormatError,
     WordMark,
     read_stream,
@@ -91,6 +92,8 @@ class DaemonJob:
                 report.audio(len(samples) / SAMPLE_RATE)
             elif isinstance(event, WordMark):
                 sink.words([event])
+            elif isinstance(event, StartAfter):
+                sink.advise(event)
             elif isinstance(event, End):
                 sink.end(event.meta)
                 report.spoken(len(str(event.meta.get("text", ""))))

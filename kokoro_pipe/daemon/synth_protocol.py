@@ -73,6 +73,9 @@ class SynthOptions:
     normalize: bool = True
     lexicon: dict[str, str] | None = None  # loaded by the client: its files, its cwd
     pauses: tuple[float, float, float] = (0.0, 0.0, 0.0)  # sentence, clause, paragraph
+    # Played as it is made (the framed stream into a pipe): the most seconds its
+    # first audio may wait (voice/planner.py); None: written, the same on any machine.
+    live_max_wait: float | None = None
 
 
 def encode_request(engine: EngineSettings, options: SynthOptions) -> bytes:
@@ -112,6 +115,8 @@ def _checked(o: SynthOptions) -> SynthOptions:
         (isinstance(o.pauses, list | tuple) and len(o.pauses) == 3 and all(
             _number(p) and PAUSE_RANGE[0] <= p <= PAUSE_RANGE[1] for p in o.pauses),
          "pauses must be three seconds values"),
+        (o.live_max_wait is None or (_number(o.live_max_wait) and 0 <= o.live_max_wait <= 600),
+         "live_max_wait must be null or 0..600 seconds"),
     ]
     for ok, reason in checks:
         if not ok:

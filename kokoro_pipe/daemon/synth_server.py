@@ -25,6 +25,7 @@ from kokoro_pipe.daemon.turns import SYNTHESIS, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_USAGE, KokoroPipeError
 from kokoro_pipe.text.chunks import Pauses
 from kokoro_pipe.text.g2p import G2P, front_end
+from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.render import utterances, write_events
 from kokoro_pipe.voice.synthesis import Synthesizer
 
@@ -147,8 +148,9 @@ class SynthServer:
         style = self.engine.style(options.voice)  # UsageError for an unknown voice
         g2p = None if options.phonemes else self._g2p(options)
         pauses = Pauses(*options.pauses)
+        live = None if options.live_max_wait is None else Policy(max_wait=options.live_max_wait)
         synthesizer = Synthesizer(self.engine, style, options.speed, g2p and g2p.words, pauses,
-                                  options.ssml)
+                                  options.ssml, live)
         conn.sendall(protocol.accepted_frame())
         self._publish()
         events = synthesizer.stream(utterances(self._lines(reader, client), options.phonemes))

@@ -13,7 +13,7 @@ import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.errors import EXIT_DATA, NoInputError
-from kokoro_pipe.framing import WordMark
+from kokoro_pipe.framing import StartAfter, WordMark
 from kokoro_pipe.text.chunks import samples
 from kokoro_pipe.text.g2p import Word
 from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
@@ -25,6 +25,7 @@ class Sink(Protocol):
 
     def audio(self, samples: np.ndarray) -> None: ...
     def words(self, marks: list[WordMark]) -> None: ...
+    def advise(self, advice: StartAfter) -> None: ...
     def end(self, meta: dict) -> None: ...
 
 
@@ -66,6 +67,9 @@ def write_events(events, sink: Sink, gap: float, report: Report) -> int:
     at = 0  # samples of the utterance so far, the gap before it included
     for event in events:
         if isinstance(event, AudioBlock):
+            if event.start_after is not None:  # the gap is the utterance's first audio
+                sink.advise(StartAfter(event.start_after + (samples(gap, SAMPLE_RATE)
+                                                            if gap_due else 0)))
             if gap_due:
                 silence = np.zeros(samples(gap, SAMPLE_RATE), np.float32)
                 sink.audio(silence)

@@ -267,7 +267,8 @@ class Synthesizer:
                         continue
                     try:
                         for piece in self.chunks(item, stop):
-                            if not put(AudioBlock(item, piece.audio, piece.words)):
+                            if not put(AudioBlock(item, piece.audio, piece.words,
+                                                  piece.start_after)):
                                 return
                     except (NothingToSay, ssml.SsmlError) as e:
                         put(Rejected(item.line, str(e)))
