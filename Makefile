@@ -9,6 +9,7 @@ install:
 	scripts/install-system-deps
 	$(PIP) install --quiet -e .
 	-command -v pyenv >/dev/null 2>&1 && pyenv rehash
+	$(PYTHON) scripts/install-man-pages  # an editable install leaves them out
 	$(PYTHON) -m kokoro_pipe.cli.models install
 	$(PYTHON) -c 'import sys; print(sys.executable)' > .kk-python  # for bin/, once installed
 

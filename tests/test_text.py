@@ -1,13 +1,11 @@
 """Chunk splitting: bounded, lossless, short first chunk, then as large as the budget says."""
 
-import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kokoro_pipe.text.chunks import (
     CLAUSE_PAUSE,
-    FIRST_MAX,
     SENTENCE_PAUSE,
     Chunker,
     end_kind,

@@ -8,11 +8,13 @@ Pa_Terminate with an open stream fails (PaErrorCode -9988) or closes it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +27,8 @@ import numpy as np
 from kokoro_pipe.errors import UnavailableError
 
 NO_DEVICE = "no audio output device found"
+PR_SET_PDEATHSIG = 1  # prctl(2), Linux
+CHILD_EXIT_WAIT = 2.0  # seconds a child asked to terminate gets before it is killed
 ALSA_PERIODS = 8
 DRAIN_POLL = 0.005  # seconds between looks at the device buffer while draining
 DRAIN_SLACK = 1.0  # seconds a drain may take beyond the buffer's length: a stalled server
@@ -228,6 +232,8 @@ class PulseDefaultSink:
     entry never changes when the default sink does, so ask the server:
     `pactl subscribe` reports a server change, then `pactl get-default-sink`
     tells which sink it is now. A reader thread keeps `current()` cheap.
+    The `pactl subscribe` child ends with us: closed at exit, and sent SIGTERM
+    by the kernel should we die otherwise.
     """
 
     def __init__(self, pactl: str = "pactl"):
@@ -236,8 +242,9 @@ class PulseDefaultSink:
         # Subscribe before the first query, so no change falls in between.
         self._events = subprocess.Popen(
             [pactl, "subscribe"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=self._env, text=True,
+            stderr=subprocess.DEVNULL, env=self._env, text=True, preexec_fn=_dies_with_us(),
         )
+        atexit.register(self.close)  # a normal exit, sys.exit or a signal that unwinds
         self._sink = self._query()
         threading.Thread(target=self._follow, name="pactl-subscribe", daemon=True).start()
 
@@ -269,8 +276,30 @@ class PulseDefaultSink:
 
     def close(self) -> None:
         if self._events.poll() is None:
-            self._events.kill()
-            self._events.wait()
+            self._events.terminate()
+            try:
+                self._events.wait(CHILD_EXIT_WAIT)
+            except subprocess.TimeoutExpired:
+                self._events.kill()
+                self._events.wait()
+
+
+def _dies_with_us():
+    """A preexec_fn that has the kernel send the child SIGTERM when we die,
+    however (SIGKILL too), on Linux; None elsewhere. The signal follows the
+    thread that started the child: start it from one that lives as long as
+    the process, such as the main thread."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # we died before prctl: no signal will come
+            os._exit(1)
+
+    return preexec
 
 
 class CoreAudioDefaultOutput:

@@ -16,6 +16,7 @@ import click
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.cli.engine_options import engine_options, windows_of
+from kokoro_pipe.cli.own_stderr import own_stderr
 from kokoro_pipe.daemon.core import Daemon
 from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
@@ -102,7 +103,7 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
           provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None,
           threads: int | None = None, live: Policy | None = None) -> int:
-    log = EventLog()
+    log = EventLog(own_stderr())  # a library's games with fd 2 cannot lose a line
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
     fd = _systemd_fifo(place) or open_fifo(place)
