@@ -45,6 +45,18 @@ def test_bytes_to_fields():
     assert end == fr.End({"id": 1})
 
 
+# Start advice, 24000 frames (man kokoro-pipe.5)
+START_VECTOR = bytes.fromhex("05000000" "91" "c05d0000")
+
+
+def test_start_advice_both_ways_and_skipped_as_ancillary():
+    assert fr.encode_start(fr.StartAfter(24000)) == START_VECTOR
+    header, advice, audio, end = read(VECTOR[:16] + START_VECTOR + VECTOR[16:])
+    assert advice == fr.StartAfter(24000) and end == fr.End({"id": 1})
+    with pytest.raises(fr.StreamFormatError, match="start frame"):
+        read(VECTOR[:16] + bytes.fromhex("04000000" "91" "c05d00"))
+
+
 def test_stereo_interleaving_and_rate():
     samples = np.array([[0.1, -0.1], [0.2, -0.2]], np.float32)
     header, audio = read(write(48000, 2, [samples]))

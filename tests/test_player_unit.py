@@ -20,6 +20,7 @@ from kokoro_pipe.framing import (
     Audio,
     End,
     Header,
+    StartAfter,
     StreamFormatError,
     TruncatedStreamError,
     encode_audio,
@@ -163,6 +164,59 @@ def test_an_utterance_shorter_than_the_prebuffer_starts_when_it_ends():
     p.finish()
     assert "start" in devices.calls("out0")
     np.testing.assert_array_equal(devices.played(), faded(signal(30)))
+
+
+def test_advice_holds_the_device_until_that_much_of_the_utterance_is_here():
+    devices, p = opened()
+    p.advise(300)  # the writer's start frame: more than the prebuffer
+    p.write(signal(200))
+    assert "start" not in devices.calls("out0")
+    p.write(signal(200))
+    assert "start" in devices.calls("out0")
+    p.drain()
+    both = np.concatenate([signal(200), signal(200)])
+    np.testing.assert_array_equal(devices.played(), faded(both))
+
+
+def test_advice_below_the_prebuffer_leaves_the_prebuffer_in_force():
+    devices, p = opened()
+    p.advise(10)
+    p.write(signal(60))
+    assert "start" not in devices.calls("out0")
+
+
+def test_advice_on_a_running_stream_flows_silence_until_the_utterance_is_buffered():
+    devices, p = opened()
+    p.write(signal(200))
+    p.finish()  # the first utterance plays; the stream stays open
+    written = len(devices.opened[0].writes)
+    p.advise(300)
+    first = signal(200)
+    ready = iter([False, False, True])
+    p.write(first)
+    p._wait_for(lambda: next(ready))  # what play_events does while input is awaited
+    silence = devices.opened[0].writes[written:]
+    assert len(silence) == 2 and not np.any(np.concatenate(silence)), "silence, not audio"
+    p.write(signal(200))  # 398 held, the advice met: it all plays now, in order
+    p.drain()
+    assert p.stats.samples == 600
+
+
+def test_play_events_follows_the_start_frame():
+    devices = FakeDevices()
+    started: list[bool] = []
+
+    def events():
+        yield Header(RATE, 1)
+        yield StartAfter(300)
+        for _ in range(2):
+            yield Audio(signal(200))
+            started.append("start" in devices.calls("out0"))
+        yield End()
+
+    p = player(devices)
+    p.play_events(events(), lambda: True)
+    assert started == [False, True] and p.stats.samples == 400
 
 
 def test_drain_pushes_silence_then_waits_then_closes():

@@ -119,6 +119,7 @@ def _print_stats(s: PlayStats, first_byte_at: float | None) -> None:
         "devices": s.devices,
         "opens": s.opens,
         "reopens": s.reopens,
+        "added_silence_ms": round(s.added_silence * 1000),
     }
     print(json.dumps(line), file=sys.stderr, flush=True)
 
