@@ -6,6 +6,7 @@
     python bench/run.py --only g              # (g) first audio vs bare create(), memory
     python bench/run.py --only h              # (h) kk-synth via a warm kk-speakd vs in-process
     python bench/run.py --only i              # (i) spd-say through sd_kokoro vs kk-speakd
+    python bench/run.py --only j              # (j) added silence at the sink, 2 and 1 threads
 
 Figures are ratios of things measured side by side in the same run: these
 machines are noisy, absolute seconds are not comparable across runs. Audio goes
@@ -30,6 +31,7 @@ import at_sink  # noqa: E402
 import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
+import planner  # noqa: E402
 import speech_dispatcher  # noqa: E402
 import throughput  # noqa: E402
 import warm_pipeline  # noqa: E402
@@ -41,7 +43,7 @@ from pulse_rig import PulseRig  # noqa: E402
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
 @click.option("--requests", type=int,
               help="Daemon requests per kind [default: 20]; (h) pipelines per case [default: 8].")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h", "i"]),
+@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h", "i", "j"]),
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
@@ -50,7 +52,7 @@ from pulse_rig import PulseRig  # noqa: E402
 def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
          long_: bool, json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i"}
+    wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i", "j"}
     pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
     requests = requests or 20
     if "a" in wanted:
@@ -82,6 +84,9 @@ def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: in
             if "f" in wanted:
                 results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
                 _print_f(f)
+            if "j" in wanted:
+                results["j"] = j = planner.run(rig, Path(tmp) / "planner", requests)
+                _print_j(j)
             if long_:
                 results["e"] = e = long_read.run(rig.env)
                 _print_e(e)
@@ -184,6 +189,16 @@ def _print_i(i: dict) -> None:
     print(f"    spd-say / kk-speakd p50: {first['ratio_p50']:.2f}")
     print(f"    spd-say -C -> silent at the sink  p50 {cut['p50']:.0f}  p95 {cut['p95']:.0f}  "
           f"max {cut['max']:.0f} (target {i['cancel_target_ms']}; n={cut['n']})")
+
+
+def _print_j(j: dict) -> None:
+    print("(j) paragraphs at the sink: added silence = span heard - samples made")
+    for name, s in j.items():
+        print(f"  {name:12} n={s['requests']} RTF p50 {s['rtf_p50']:.2f} (max {s['rtf_max']:.2f})"
+              f"  underruns {s['underruns']} in {s['requests_with_underruns']} requests"
+              f"  added ms p50 {s['added_ms_p50']:.1f} max {s['added_ms_max']:.1f}"
+              f"  >20 ms: {s['requests_over_20ms']}  unexpected pauses {s['unexpected_pauses']}"
+              f"  hold p50 {s['hold_ms_p50']:.0f} ms")
 
 
 def _print_f(f: dict) -> None:

@@ -1,0 +1,150 @@
+"""(j) Speech scheduled from measured speed, judged at the sink.
+
+For each way of playing (kk-speakd, and `kk-synth | kk-play`) and each model
+thread count (2, and 1: a slower machine on demand), N new paragraph requests
+are spoken one at a time into a null sink recorded by a 5 ms client. Added
+silence = the span the request sounded at the sink (first to last non-zero
+sample) less the samples it was made of (kk-speakd: `audio_s` in its request
+log; the pipeline: the audio frames of the very stream kk-play read, tee'd to a
+file), so every planned pause counts as audio and only what the planner failed
+to have ready counts as silence. Where it went: each run of exact zeros in the
+capture longer than the longest the request's own audio has (its planned
+pauses) is a pause a listener would not expect, with the character before it.
+The RTF of each request is measured in the same run (kk-speakd's log: synthesis
+time / audio time; the pipeline: the same from kk-synth's debug lines, one per chunk).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+from conftest import command
+from daemon_rig import SpeakDaemon
+from pulse_rig import RATE
+
+from kokoro_pipe.framing import Audio, StartAfter, read_stream
+
+SUBJECTS = ["nightly build", "database migration", "security audit", "release candidate",
+            "load test", "backup job", "index rebuild", "canary deploy", "cache warmup",
+            "schema check"]
+PARAGRAPH = ("The {0} finished on the staging server at noon, and every check passed. "
+             "Run {1} took {2} minutes, the shortest it has been this quarter. "
+             "Two warnings were filed for the on-call team, and one was closed within the hour. "
+             "The results will be posted to the channel tomorrow morning, unless somebody "
+             "objects.")
+
+
+def paragraph(i: int) -> str:
+    return PARAGRAPH.format(SUBJECTS[i % len(SUBJECTS)], 100 + i, 7 + i % 40)
+
+
+def run(rig, directory: Path, requests: int) -> dict:
+    result = {}
+    for threads in (2, 1):
+        result[f"speakd_{threads}t"] = _speakd(rig, directory / f"speakd-{threads}", requests,
+                                               threads)
+        result[f"pipeline_{threads}t"] = _pipeline(rig, directory / f"pipe-{threads}",
+                                                   requests, threads)
+    return result
+
+
+def _speakd(rig, directory: Path, n: int, threads: int) -> dict:
+    daemon = SpeakDaemon(directory, "--threads", str(threads), "--cache-mb", "0", env=rig.env)
+    rows = []
+    try:
+        daemon.wait_ready()
+        for i in range(n):
+            rid = f"p{threads}-{i}"
+            text = paragraph(i + 1000 * threads)
+            with rig.record("one") as capture:
+                daemon.write(json.dumps({"text": text, "id": rid}))
+                record = daemon.request(rid, timeout=600)
+                time.sleep(0.3)  # the tail reaches the monitor
+            if record["outcome"] != "spoken":
+                raise RuntimeError(f"{rid}: {record}")
+            made = round(record["audio_s"] * RATE)
+            rows.append(_judge(capture.samples(), made, None, text) | {
+                "rtf": record["rtf"], "underruns": record["underruns"],
+                "logged_added_ms": record.get("added_silence_ms"),
+                "hold_ms": record.get("hold_ms")})
+    finally:
+        daemon.stop()
+    return _summary(rows)
+
+
+def _pipeline(rig, directory: Path, n: int, threads: int) -> dict:
+    directory.mkdir(parents=True, exist_ok=True)
+    env = {**rig.env, "KOKORO_PIPE_DAEMON": "0"}
+    rows = []
+    for i in range(n):
+        text = paragraph(i + 5000 + 1000 * threads)
+        tee = directory / f"{i}.kkp"
+        script = (f"KOKORO_PIPE_LOG=debug {command('kk-synth')} --threads {threads} "
+                  f"-t \"$1\" | tee {tee} | {command('kk-play')} --stats --device one")
+        with rig.record("one") as capture:
+            done = subprocess.run(["sh", "-c", script, "sh", text], env=env,
+                                  capture_output=True, timeout=600)
+            time.sleep(0.3)
+        if done.returncode:
+            raise RuntimeError(done.stderr.decode(errors="replace")[-500:])
+        lines = done.stderr.decode().splitlines()
+        stats = json.loads(lines[-1])
+        chunks = [json.loads(line.split(": ", 1)[1]) for line in lines
+                  if '"event": "synthesized"' in line]
+        rtf = sum(c["done"] - c["started"] for c in chunks) / sum(c["seconds"] for c in chunks)
+        audio, advice = _stream(tee.read_bytes())
+        rows.append(_judge(capture.samples(), len(audio), audio, text) | {
+            "rtf": round(rtf, 3), "underruns": stats["underruns"],
+            "logged_added_ms": stats.get("added_silence_ms"), "hold_ms": advice})
+    return _summary(rows)
+
+
+def _stream(data: bytes) -> tuple[np.ndarray, float | None]:
+    audio, advice = [], None
+    for event in read_stream(io.BytesIO(data)):
+        if isinstance(event, Audio):
+            audio.append(event.samples[:, 0])
+        elif isinstance(event, StartAfter):
+            advice = event.frames / RATE * 1000
+    return np.concatenate(audio), advice
+
+
+def _judge(captured: np.ndarray, made: int, reference: np.ndarray | None, text: str) -> dict:
+    sounding = np.flatnonzero(captured)
+    span = int(sounding[-1] - sounding[0] + 1) if len(sounding) else 0
+    heard = captured[sounding[0]:sounding[-1] + 1] if len(sounding) else captured[:0]
+    longest_own = _longest_zero_run(reference) if reference is not None else round(0.3 * RATE)
+    unexpected = [n for n in _zero_runs(heard) if n > longest_own + RATE // 50]
+    return {"added_ms": (span - made) / RATE * 1000,
+            "unexpected_pauses_ms": [round(n / RATE * 1000) for n in unexpected],
+            "chars": len(text)}
+
+
+def _zero_runs(x: np.ndarray) -> list[int]:
+    zero = np.concatenate([[False], x == 0, [False]])
+    edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
+    return [int(b - a) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _longest_zero_run(x: np.ndarray) -> int:
+    voiced = np.flatnonzero(x)
+    return max(_zero_runs(x[voiced[0]:voiced[-1] + 1]), default=0)
+
+
+def _summary(rows: list[dict]) -> dict:
+    added = [r["added_ms"] for r in rows]
+    return {"requests": len(rows),
+            "rtf_p50": float(np.median([r["rtf"] for r in rows])),
+            "rtf_max": float(max(r["rtf"] for r in rows)),
+            "underruns": int(sum(r["underruns"] for r in rows)),
+            "requests_with_underruns": sum(r["underruns"] > 0 for r in rows),
+            "added_ms_p50": float(np.median(added)), "added_ms_max": float(max(added)),
+            "requests_over_20ms": sum(a > 20 for a in added),
+            "unexpected_pauses": sum(len(r["unexpected_pauses_ms"]) for r in rows),
+            "hold_ms_p50": float(np.median([r["hold_ms"] or 0 for r in rows])),
+            "rows": rows}
