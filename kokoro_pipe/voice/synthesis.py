@@ -122,13 +122,15 @@ class Synthesizer:
 
         A text utterance is SSML parts, or one plain part: a break sets the
         silence before the next audio (an explicit time even at the start or
-        the end), a speech part is chunked and spoken at its rate."""
-        if not has_speech(utt.text, utt.is_phonemes):
-            raise NothingToSay("nothing to speak (punctuation or symbols only)")
+        the end), a speech part is chunked and spoken at its rate.
+
+        Whether there is anything to say is judged on each chunk's phonemes,
+        after the front-end: emoji named, symbols read, may be all the speech."""
         style = self.style if utt.style is None else utt.style
         base_speed = self.speed if utt.speed is None else utt.speed
         rate = self.engine.sample_rate
         pause, spoke, count = 0, False, 0  # pause: samples of silence due before the next audio
+        speakable = False  # some chunk had more than punctuation
         for part in self._parts(utt):
             if isinstance(part, ssml.Break):
                 seconds = self.pauses.of_strength(part.strength) if part.seconds is None \
@@ -140,6 +142,7 @@ class Synthesizer:
             for sub, words in self._pieces(part, utt):
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
+                speakable = True
                 started = time.monotonic()
                 seconds = 0
                 try:  # only an utterance's first chunk is waited on: it may come in windows
@@ -163,7 +166,8 @@ class Synthesizer:
                         "phonemes": len(sub.text), "seconds": seconds,
                         "started": started, "done": time.monotonic()}))
         if not count:
-            raise NothingToSay("nothing the model can speak")
+            raise NothingToSay("nothing the model can speak" if speakable
+                               else "nothing to speak (punctuation or symbols only)")
         if isinstance(part, ssml.Break) and part.seconds:
             yield Piece(np.zeros(pause, np.float32))
 
