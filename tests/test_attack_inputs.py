@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile
 from conftest import command
-from daemon_rig import SpeakDaemon
+from daemon_rig import SpeakDaemon, module_daemon
 from test_synth_daemon import client_env, jobs, served, synth
 
 from kokoro_pipe.daemon import synth_protocol as protocol
@@ -42,12 +42,7 @@ def nest(n: int = DEEP, kind: str = "[") -> str:
     return ('{"a":' * n + "0" + "}" * n) if kind == "{" else "[" * n + "]" * n
 
 
-@pytest.fixture(scope="module")
-def speakd(pulse, tmp_path_factory):
-    daemon = SpeakDaemon(tmp_path_factory.mktemp("attackd") / "run", env=pulse.env)
-    daemon.wait_ready()
-    yield daemon
-    assert daemon.stop() == 0
+speakd = module_daemon("attackd")
 
 
 def one_line(stderr: bytes, prog: str) -> str:
