@@ -22,6 +22,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from kokoro_pipe import jsonlimits
+
 MAGIC = b"KKPS"
 VERSION = 1
 HEADER = struct.Struct("<4sBBHII")
@@ -245,9 +247,9 @@ def _parse_meta(payload: bytes, offset: int) -> dict:
     if not payload:
         return {}
     try:
-        meta = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise StreamFormatError(f"end frame at byte {offset} carries invalid JSON") from None
+        meta = jsonlimits.loads(payload)
+    except jsonlimits.JsonError as e:
+        raise StreamFormatError(f"end frame at byte {offset} carries invalid JSON ({e})") from None
     if not isinstance(meta, dict):
         raise StreamFormatError(f"end frame at byte {offset} metadata is not a JSON object")
     return meta
@@ -255,7 +257,7 @@ def _parse_meta(payload: bytes, offset: int) -> dict:
 
 def _parse_word(payload: bytes, offset: int) -> WordMark:
     try:
-        r = json.loads(payload.decode("utf-8"))
+        r = jsonlimits.loads(payload)
         span = r["span"]
         mark = WordMark(r["utterance"], r["start"], r["end"], r["text"],
                         None if span is None else (span[0], span[1]))
@@ -263,7 +265,7 @@ def _parse_word(payload: bytes, offset: int) -> WordMark:
         if not (all(type(i) is int for i in ints) and isinstance(mark.text, str)
                 and 0 <= mark.start <= mark.end):
             raise ValueError
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError):  # JsonError is a ValueError
         raise StreamFormatError(f"word frame at byte {offset} is not a valid word mark") from None
     return mark
 

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import command
 
 READY_TIMEOUT = 180  # model load + priming, on a busy 2-core machine
@@ -110,3 +111,17 @@ class SpeakDaemon:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+def module_daemon(name: str, *args: str):
+    """A module-scoped fixture: one ready kk-speakd with `args` on the PulseAudio
+    rig, in a directory named after `name`; it must stop cleanly at the end."""
+
+    @pytest.fixture(scope="module")
+    def fixture(pulse, tmp_path_factory):
+        daemon = SpeakDaemon(tmp_path_factory.mktemp(name) / "run", *args, env=pulse.env)
+        daemon.wait_ready()
+        yield daemon
+        assert daemon.stop() == 0
+
+    return fixture

@@ -142,7 +142,7 @@ def test_a_request_shorter_than_its_advice_plays_whole_at_its_end(run):
 
 def test_a_piece_later_than_the_audio_before_it_counts_as_added_silence(run):
     source = Source(count=2, hold=RATE)
-    daemon, output, log = run(source)
+    daemon, _, log = run(source)
     daemon.enqueue(Request("two seconds"), "r1")
     source.release[0].set()
     time.sleep(1.6)  # one second of audio plays out: then the device runs dry

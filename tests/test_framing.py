@@ -51,8 +51,9 @@ START_VECTOR = bytes.fromhex("05000000" "91" "c05d0000")
 
 def test_start_advice_both_ways_and_skipped_as_ancillary():
     assert fr.encode_start(fr.StartAfter(24000)) == START_VECTOR
-    header, advice, audio, end = read(VECTOR[:16] + START_VECTOR + VECTOR[16:])
-    assert advice == fr.StartAfter(24000) and end == fr.End({"id": 1})
+    events = read(VECTOR[:16] + START_VECTOR + VECTOR[16:])
+    assert [type(e).__name__ for e in events] == ["Header", "StartAfter", "Audio", "End"]
+    assert events[1] == fr.StartAfter(24000) and events[3] == fr.End({"id": 1})
     with pytest.raises(fr.StreamFormatError, match="start frame"):
         read(VECTOR[:16] + bytes.fromhex("04000000" "91" "c05d00"))
 

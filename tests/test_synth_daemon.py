@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import command
-from daemon_rig import SpeakDaemon
+from daemon_rig import SpeakDaemon, module_daemon
 
 from kokoro_pipe.daemon import synth_client
 from kokoro_pipe.daemon import synth_protocol as protocol
@@ -32,12 +32,7 @@ LINES = ["The build finished in four minutes.", "All 212 tests passed; two were 
          "Deploying to staging now.", "It should be live by 3:45 pm."]
 
 
-@pytest.fixture(scope="module")
-def speakd(pulse, tmp_path_factory):
-    daemon = SpeakDaemon(tmp_path_factory.mktemp("synthd") / "run", env=pulse.env)
-    daemon.wait_ready()
-    yield daemon
-    assert daemon.stop() == 0
+speakd = module_daemon("synthd")
 
 
 def client_env(daemon: SpeakDaemon, **extra: str) -> dict:

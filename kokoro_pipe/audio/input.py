@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from kokoro_pipe.audio import riff
 from kokoro_pipe.errors import InputError, NoInputError
 from kokoro_pipe.framing import (
     MAGIC,
@@ -52,8 +53,9 @@ class TimedReader:
         return self._timed(self._f.read(n))
 
     def read1(self, n: int = -1) -> bytes:
-        """What one read of the file gives: a pipe's bytes as they come."""
-        return self._timed(self._f.read1(n))
+        """What one read of the file gives: a pipe's bytes as they come (the
+        file is unbuffered: each read is one read(2))."""
+        return self._timed(self._f.read(n))
 
     def _timed(self, data: bytes) -> bytes:
         if data and self.first_byte_at is None:
@@ -81,11 +83,19 @@ class _Prefixed:
 
 
 def open_source(path: str | None) -> TimedReader:
-    """The named file, or standard input for None or '-'."""
+    """The named file, or standard input for None or '-'.
+
+    Unbuffered: the input is read on a daemon thread (ReadAhead), which may
+    still be blocked in a read when kk-play exits (a device failed while a
+    pipe stays open). Blocked in a buffered reader, it holds that reader's
+    lock, and the interpreter aborts at exit trying to take it
+    ("_enter_buffered_busy"); blocked in a bare read(2), it holds nothing."""
     if path is None or path == "-":
-        return TimedReader(sys.stdin.buffer)
+        if sys.stdin is None:  # descriptor 0 was closed when Python started
+            raise NoInputError("cannot read standard input: it is closed")
+        return TimedReader(open(sys.stdin.fileno(), "rb", buffering=0, closefd=False))
     try:
-        return TimedReader(open(path, "rb"))
+        return TimedReader(open(path, "rb", buffering=0))
     except OSError as e:
         raise NoInputError(f"cannot read {path}: {e.strerror}") from None
 
@@ -127,11 +137,14 @@ def raw_events(f, raw: RawFormat) -> Iterator[Event]:
 
 def sound_file_events(f) -> Iterator[Event]:
     """A sound file through libsndfile. It is fed through a pipe, which
-    libsndfile reads as it comes, the sniffed magic first."""
+    libsndfile reads as it comes, the sniffed magic first. A WAV whose audio
+    ends inside a sample frame raises TruncatedStreamError after the rest."""
     import soundfile
 
     read_end, write_end = os.pipe()
-    threading.Thread(target=_pump, args=(f, write_end), name="input-pump", daemon=True).start()
+    fed = _Tally()
+    threading.Thread(target=_pump, args=(f, write_end, fed), name="input-pump",
+                     daemon=True).start()
     try:
         try:
             sound = soundfile.SoundFile(read_end, closefd=False)
@@ -147,12 +160,26 @@ def sound_file_events(f) -> Iterator[Event]:
                 yield Audio(samples)
     finally:
         os.close(read_end)
+    # The pump counts bytes before it writes them: all libsndfile read is counted.
+    if stray := riff.stray_bytes(fed.head, fed.total):
+        raise TruncatedStreamError(f"WAV ends inside a sample frame ({stray} stray bytes)")
     yield End()
 
 
-def _pump(f, fd: int) -> None:
+@dataclass
+class _Tally:
+    """What the pump fed libsndfile: its first bytes, and how many in all."""
+
+    head: bytes = b""
+    total: int = 0
+
+
+def _pump(f, fd: int, fed: _Tally) -> None:
     try:
         while data := f.read1(1 << 16):
+            if len(fed.head) < riff.HEAD:
+                fed.head += data[: riff.HEAD - len(fed.head)]
+            fed.total += len(data)
             os.write(fd, data)
     except OSError:
         pass  # the reader closed its end (a bad file): nothing left to do

@@ -11,13 +11,13 @@ To speak one of the command words, send it as JSON: {"text": "stop"}.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from kokoro_pipe import jsonlimits
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
 from kokoro_pipe.voice.engine import SPEED_RANGE
 
@@ -72,9 +72,9 @@ def parse(line: bytes, spool: Path | None = None) -> Request | Command | None:
 
 def _parse_json(line: str, spool: Path | None) -> Request | Command:
     try:
-        record = json.loads(line)  # an object: the line starts with "{"
-    except ValueError as e:
-        raise BadRequest(f"invalid JSON ({e.msg} at column {e.colno})") from None
+        record = jsonlimits.loads(line)  # an object: the line starts with "{"
+    except jsonlimits.JsonError as e:
+        raise BadRequest(f"invalid JSON ({e})") from None
     rid = _id(record.get("id"))
     unknown = sorted(set(record) - FIELDS)
     if unknown:

@@ -23,6 +23,7 @@ import math
 import os
 from dataclasses import asdict, dataclass
 
+from kokoro_pipe import jsonlimits
 from kokoro_pipe.framing import encode_ancillary
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
 from kokoro_pipe.text.lines import MAX_LINE_BYTES, Line, Rejected
@@ -164,9 +165,9 @@ def decode_payload(payload: bytes) -> dict:
 
 def _object(raw: bytes, what: str) -> dict:
     try:
-        record = json.loads(raw)
-    except ValueError:
-        raise BadRequest(f"the {what} is not JSON") from None
+        record = jsonlimits.loads(raw)
+    except jsonlimits.JsonError as e:
+        raise BadRequest(f"the {what} is not JSON ({e})") from None
     if not isinstance(record, dict):
         raise BadRequest(f"the {what} is not a JSON object")
     return record

@@ -6,10 +6,11 @@ around it are still processed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from kokoro_pipe import jsonlimits
 
 MAX_LINE_BYTES = 100_000  # about two hours of speech; longer lines are refused
 
@@ -77,9 +78,9 @@ def parse_phoneme_line(line: str) -> PhonemeRecord:
     if not line.startswith("{"):
         return PhonemeRecord(line)
     try:
-        record = json.loads(line)
-    except ValueError:
-        raise ValueError("invalid JSON") from None
+        record = jsonlimits.loads(line)
+    except jsonlimits.JsonError as e:
+        raise ValueError(f"invalid JSON ({e})") from None
     if not isinstance(record, dict) or not isinstance(record.get("phonemes"), str):
         raise ValueError('JSON line without a "phonemes" string')
     text = record.get("text")

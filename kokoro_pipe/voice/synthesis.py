@@ -133,15 +133,17 @@ class Synthesizer:
 
         A text utterance is SSML parts, or one plain part: a break sets the
         silence before the next audio (an explicit time even at the start or
-        the end), a speech part is chunked and spoken at its rate."""
-        if not has_speech(utt.text, utt.is_phonemes):
-            raise NothingToSay("nothing to speak (punctuation or symbols only)")
+        the end), a speech part is chunked and spoken at its rate.
+
+        Whether there is anything to say is judged on each chunk's phonemes,
+        after the front-end: emoji named, symbols read, may be all the speech."""
         style = self.style if utt.style is None else utt.style
         base_speed = self.speed if utt.speed is None else utt.speed
         rate = self.engine.sample_rate
         schedule = self.live and Schedule(self.engine.pace, base_speed, self.live)
         clock = self.engine.pace.clock
         pause, spoke, count = 0, False, 0  # pause: samples of silence due before the next audio
+        speakable = False  # some chunk had more than punctuation
         for part in self._parts(utt):
             if isinstance(part, ssml.Break):
                 seconds = self.pauses.of_strength(part.strength) if part.seconds is None \
@@ -159,6 +161,7 @@ class Synthesizer:
                 sub, words, units = item
                 if (stop and stop.is_set()) or not has_speech(sub.text, phonemes=True):
                     continue
+                speakable = True
                 # An utterance's first chunk may come in windows; any other is made whole.
                 windowed = count == 0 and self.engine.windows is not None
                 voices = self.engine.stream(sub.text, style, speed, windowed=windowed,
@@ -194,7 +197,8 @@ class Synthesizer:
                         "phonemes": len(sub.text), "seconds": made / rate,
                         "started": began, "done": clock()}))
         if not count:
-            raise NothingToSay("nothing the model can speak")
+            raise NothingToSay("nothing the model can speak" if speakable
+                               else "nothing to speak (punctuation or symbols only)")
         if isinstance(part, ssml.Break) and part.seconds:
             yield Piece(np.zeros(pause, np.float32))
 
