@@ -48,9 +48,15 @@ def run(rig, directory: Path, requests: int) -> dict:
     for threads in (2, 1):
         result[f"speakd_{threads}t"] = _speakd(rig, directory / f"speakd-{threads}", requests,
                                                threads)
+        print(f"  speakd {threads}t: {_brief(result[f'speakd_{threads}t'])}", flush=True)
         result[f"pipeline_{threads}t"] = _pipeline(rig, directory / f"pipe-{threads}",
                                                    requests, threads)
+        print(f"  pipeline {threads}t: {_brief(result[f'pipeline_{threads}t'])}", flush=True)
     return result
+
+
+def _brief(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k != "rows"}
 
 
 def _speakd(rig, directory: Path, n: int, threads: int) -> dict:
@@ -87,7 +93,7 @@ def _pipeline(rig, directory: Path, n: int, threads: int) -> dict:
         script = (f"KOKORO_PIPE_LOG=debug {command('kk-synth')} --threads {threads} "
                   f"-t \"$1\" | tee {tee} | {command('kk-play')} --stats --device one")
         with rig.record("one") as capture:
-            done = subprocess.run(["sh", "-c", script, "sh", text], env=env,
+            done = subprocess.run(["bash", "-o", "pipefail", "-c", script, "sh", text], env=env,
                                   capture_output=True, timeout=600)
             time.sleep(0.3)
         if done.returncode:
