@@ -24,7 +24,7 @@ from daemon_rig import SpeakDaemon, module_daemon
 from kokoro_pipe.daemon import synth_client
 from kokoro_pipe.daemon import synth_protocol as protocol
 from kokoro_pipe.daemon.fifo import UnsafePathError
-from kokoro_pipe.framing import Ancillary, Audio, Header, read_stream
+from kokoro_pipe.framing import Ancillary, Audio, Header, StartAfter, read_stream
 from kokoro_pipe.voice import files as models
 
 ARTICLE = (Path(__file__).parent.parent / "bench" / "article.txt").read_text()
@@ -40,9 +40,18 @@ def client_env(daemon: SpeakDaemon, **extra: str) -> dict:
 
 
 def synth(daemon: SpeakDaemon, *args: str, stdin: bytes = b"", env: dict | None = None,
-          timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([command("kk-synth"), *args], input=stdin, capture_output=True,
-                          env=env or client_env(daemon), timeout=timeout)
+          timeout: float = 300, to: Path | None = None) -> subprocess.CompletedProcess:
+    """kk-synth's result; its standard output into the file `to` (written, not
+    played live: planned the same on any machine), else into a pipe."""
+    if to is None:
+        return subprocess.run([command("kk-synth"), *args], input=stdin, capture_output=True,
+                              env=env or client_env(daemon), timeout=timeout)
+    with open(to, "wb") as out:
+        result = subprocess.run([command("kk-synth"), *args], input=stdin, stdout=out,
+                                stderr=subprocess.PIPE, env=env or client_env(daemon),
+                                timeout=timeout)
+    result.stdout = to.read_bytes()
+    return result
 
 
 def jobs(daemon: SpeakDaemon) -> list[dict]:
@@ -77,10 +86,10 @@ def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, te
     before = len(jobs(speakd))
     captions = [tmp_path / "borrowed.vtt", tmp_path / "alone.vtt"]
     borrowed = synth(speakd, *args, "--lexicon", str(lexicon), "--captions", str(captions[0]),
-                     stdin=text)
+                     stdin=text, to=tmp_path / "borrowed")
     job = served(speakd, before)
     alone = synth(speakd, *args, "--lexicon", str(lexicon), "--captions", str(captions[1]),
-                  stdin=text, env=client_env(speakd, KOKORO_PIPE_DAEMON="0"))
+                  stdin=text, env=client_env(speakd, KOKORO_PIPE_DAEMON="0"), to=tmp_path / "alone")
     assert len(jobs(speakd)) == before + 1, "KOKORO_PIPE_DAEMON=0 still used the daemon"
     assert borrowed.returncode == alone.returncode
     assert said(borrowed) == said(alone)
@@ -88,6 +97,23 @@ def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, te
     assert captions[0].read_text() == captions[1].read_text()
     assert captions[0].read_text().count("-->") >= 2
     assert job["utterances"] == text.count(b"\n") + 1 - (b"\xff" in text)
+
+
+def test_a_stream_played_live_carries_the_start_advice_both_ways(speakd, tmp_path):
+    """Into a pipe the stream is planned from the speed measured now (so its
+    chunks may differ run to run) and says how much to buffer before starting;
+    into a file it is the same on any machine and says nothing of the kind."""
+    text = " ".join(LINES).encode()
+    for env in (client_env(speakd), client_env(speakd, KOKORO_PIPE_DAEMON="0")):
+        events = frames(synth(speakd, stdin=text, env=env).stdout)
+        kinds = [type(e).__name__ for e in events]
+        assert kinds.count("StartAfter") == 1, kinds
+        assert kinds.index("StartAfter") < kinds.index("Audio")
+        advice = events[kinds.index("StartAfter")].frames
+        audio = [len(e.samples) for e in events if isinstance(e, Audio)]
+        assert audio[0] <= advice <= sum(audio)
+        written = frames(synth(speakd, stdin=text, env=env, to=tmp_path / "written").stdout)
+        assert not [e for e in written if isinstance(e, StartAfter)]
 
 
 def test_phonemes_from_kk_g2p_json_are_the_same_bytes_too(speakd, tmp_path):
