@@ -163,3 +163,11 @@ def test_the_pace_follows_a_machine_that_slows_down():
     for _ in range(12):  # the same machine, three times slower today
         pace.measure(work=3.0, audio=3.0, units=50, speed=1.0)
     assert pace.cost == pytest.approx(1.0, rel=0.05)
+
+
+def test_after_a_warm_up_the_first_measurement_replaces_its_figures():
+    pace = Pace(clock=Clock())
+    pace.measure(work=2.0, audio=0.5, units=6, speed=1.0)  # the model's first, slowest run
+    pace.forget()
+    pace.measure(work=1.0, audio=3.0, units=50, speed=1.0)
+    assert pace.cost == pytest.approx(1 / 3) and pace.per_unit == pytest.approx(0.06)

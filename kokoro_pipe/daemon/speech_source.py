@@ -61,6 +61,7 @@ class SpeechSource:
         request is as fast as any other."""
         for _ in self(Request("Ready."), threading.Event()):
             pass
+        self.engine.pace.forget()
 
     def __call__(self, request: Request, stop: threading.Event) -> Iterator[Piece]:
         voice = request.voice or self.voice

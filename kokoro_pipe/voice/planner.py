@@ -62,6 +62,11 @@ class Pace:
             self.per_unit += WEIGHT * (per_unit - self.per_unit)
         self.measured += 1
 
+    def forget(self) -> None:
+        """Keep the figures only as a guess: the next measurement replaces them
+        (after a warm-up, whose first run of the model is its slowest)."""
+        self.measured = 0
+
     def work(self, audio: float) -> float:
         """Seconds it takes to make `audio` seconds of speech."""
         return self.cost * max(audio, SHORTEST)
