@@ -9,7 +9,9 @@ log; the pipeline: the audio frames of the very stream kk-play read, tee'd to a
 file), so every planned pause counts as audio and only what the planner failed
 to have ready counts as silence. Where it went: each run of exact zeros in the
 capture longer than the longest the request's own audio has (its planned
-pauses) is a pause a listener would not expect, with the character before it.
+pauses) is a pause a listener would not expect; for the pipeline, the stream's
+word marks say which written word it follows, and so whether it falls at a
+sentence end, a clause end, or inside a clause.
 The RTF of each request is measured in the same run (kk-speakd's log: synthesis
 time / audio time; the pipeline: the same from kk-synth's debug lines, one per chunk).
 """
@@ -27,7 +29,7 @@ from conftest import command
 from daemon_rig import SpeakDaemon
 from pulse_rig import RATE
 
-from kokoro_pipe.framing import Audio, StartAfter, read_stream
+from kokoro_pipe.framing import Audio, StartAfter, WordMark, read_stream
 
 SUBJECTS = ["nightly build", "database migration", "security audit", "release candidate",
             "load test", "backup job", "index rebuild", "canary deploy", "cache warmup",
@@ -103,21 +105,44 @@ def _pipeline(rig, directory: Path, n: int, threads: int) -> dict:
         chunks = [json.loads(line.split(": ", 1)[1]) for line in lines
                   if '"event": "synthesized"' in line]
         rtf = sum(c["done"] - c["started"] for c in chunks) / sum(c["seconds"] for c in chunks)
-        audio, advice = _stream(tee.read_bytes())
-        rows.append(_judge(capture.samples(), len(audio), audio, text) | {
+        audio, advice, words = _stream(tee.read_bytes())
+        judged = _judge(capture.samples(), len(audio), audio, text)
+        judged["pauses_after"] = _where(capture.samples(), words, len(audio))
+        rows.append(judged | {
             "rtf": round(rtf, 3), "underruns": stats["underruns"],
             "logged_added_ms": stats.get("added_silence_ms"), "hold_ms": advice})
     return _summary(rows)
 
 
-def _stream(data: bytes) -> tuple[np.ndarray, float | None]:
-    audio, advice = [], None
-    for event in read_stream(io.BytesIO(data)):
+def _stream(data: bytes) -> tuple[np.ndarray, float | None, list[WordMark]]:
+    audio, advice, words = [], None, []
+    for event in read_stream(io.BytesIO(data), words=True):
         if isinstance(event, Audio):
             audio.append(event.samples[:, 0])
         elif isinstance(event, StartAfter):
             advice = event.frames / RATE * 1000
-    return np.concatenate(audio), advice
+        elif isinstance(event, WordMark):
+            words.append(event)
+    return np.concatenate(audio), advice, words
+
+
+def _where(captured: np.ndarray, words: list[WordMark], made: int) -> list[str]:
+    """The written word before each added pause: capture positions less the
+    silence added before them are stream positions, which word marks name."""
+    sounding = np.flatnonzero(captured)
+    heard = captured[sounding[0]:sounding[-1] + 1]
+    own = round(0.3 * RATE) + RATE // 50
+    zero = np.concatenate([[False], heard == 0, [False]])
+    edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
+    added, after = 0, []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if b - a <= own:
+            continue
+        at = a - added  # in the stream, from its first sounding sample
+        before = [w.text for w in words if w.start <= at]
+        after.append(before[-1] if before else "(start)")
+        added += (b - a) - own
+    return after
 
 
 def _judge(captured: np.ndarray, made: int, reference: np.ndarray | None, text: str) -> dict:
@@ -152,5 +177,6 @@ def _summary(rows: list[dict]) -> dict:
             "added_ms_p50": float(np.median(added)), "added_ms_max": float(max(added)),
             "requests_over_20ms": sum(a > 20 for a in added),
             "unexpected_pauses": sum(len(r["unexpected_pauses_ms"]) for r in rows),
+            "pauses_after": [w for r in rows for w in r.get("pauses_after", [])],
             "hold_ms_p50": float(np.median([r["hold_ms"] or 0 for r in rows])),
             "rows": rows}
