@@ -12,13 +12,14 @@ text to text, and the order matters:
              5 emails, urls   before anything reads their dots and digits
              6 phones     555-123-4567, 555-0123 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
-             8 times      7:45, 10:30 am, 10pm
-             9 versions   v1.2.3, Python 3.12, IP addresses
-            10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
-            11 roman      Henry VIII, World War II: after a ruler's name or a title
+             8 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5, p. 23
+             9 ranges     3-5 -> 3 to 5, 3-5 pm -> 3 to 5 pm, 10:00-11:30: the dash
+                          said before the rules after read either end
+            10 times      7:45, 10:30 am, 10pm
+            11 versions   v1.2.3, Python 3.12, IP addresses
+            12 roman      Henry VIII, World War II: after a ruler's name or a title
                           word only, after "Vol." has become "volume"
-            12 symbols    C#, ±, ~5, x between numbers
-            13 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            13 symbols    C#, ±, ~5, x between numbers
             14 money      $5.50, $3k, £2.5m
             15 percents, units  50%, 5 km, 72°F
             16 ordinals, decades, years (by context), fractions
@@ -124,7 +125,7 @@ class Normalizer:
         self.steps += [
             *map(outside_markup, [emails, urls, phones]),
             outside_markup(partial(dates, day_first=day_first)),
-            *map(outside_markup, [times, versions, abbreviations, roman, symbols, ranges, money,
+            *map(outside_markup, [abbreviations, ranges, times, versions, roman, symbols, money,
                                   percents, units, ordinals, decades, years, fractions,
                                   numbers, heteronyms]),
         ]
