@@ -125,6 +125,24 @@ def test_urls_and_emails(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("#TTS is trending", "hashtag TTS is trending"),
+    ("ping @name now", "ping at name now"),
+    ("#OpenSource and @JohnSmith", "hashtag Open Source and at John Smith"),
+    ("#TTSEngine, @john_smith", "hashtag TTS Engine, at john smith"),
+    ("#iPhone", "hashtag iPhone"),
+    ("#42 and C# or F#", "number forty two and C sharp or F sharp"),
+    ("mail bob@example.com", "mail bob at example dot com"),
+])
+def test_hashtags_and_mentions_say_their_sign(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text", ["color #ff0000", "#1a2b3c", "&#x27;", "a@b", "C#"])
+def test_colours_entities_and_signs_inside_words_are_no_handles(text):
+    assert nz.handles(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
     ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
     ("(555) 123-4567", "five five five, one two three, four five six seven"),
     ("+1 555.123.4567", "plus one, five five five, one two three, four five six seven"),

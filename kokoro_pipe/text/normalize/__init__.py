@@ -9,7 +9,8 @@ text to text, and the order matters:
              4 long_tokens  hashes shortened, runaway repeats cut
  lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
  normalization (first the forms whose digits would be misread one by one later)
-             5 emails, urls   before anything reads their dots and digits
+             5 emails, urls   before anything reads their dots and digits;
+               handles    #TTS -> hashtag TTS, @name -> at name
              6 phones     555-123-4567, 555-0123 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
              8 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5, p. 23
@@ -70,7 +71,7 @@ from kokoro_pipe.text.normalize.sanitize import (
     long_tokens,
     markdown,
 )
-from kokoro_pipe.text.normalize.web import emails, symbols, urls, versions
+from kokoro_pipe.text.normalize.web import emails, handles, symbols, urls, versions
 
 __all__ = [
     "EMOJI_MODES",
@@ -83,6 +84,7 @@ __all__ = [
     "emails",
     "emoji",
     "fractions",
+    "handles",
     "heteronyms",
     "long_tokens",
     "markdown",
@@ -123,7 +125,7 @@ class Normalizer:
         if lexicon is not None:
             self.steps.append(lexicon)
         self.steps += [
-            *map(outside_markup, [emails, urls, phones]),
+            *map(outside_markup, [emails, urls, handles, phones]),
             outside_markup(partial(dates, day_first=day_first)),
             *map(outside_markup, [abbreviations, ranges, times, versions, roman, symbols, money,
                                   percents, units, ordinals, decades, years, fractions,

@@ -36,7 +36,7 @@ ABBREVIATION = re.compile(
     r"\b(" + "|".join(sorted([*TITLES, *SUFFIXES, *PLACE_OR_PERSON], key=len, reverse=True))
     + r")\.(?=\s|$|,)"
 )
-NUMBER_SIGN = re.compile(r"(?<![\w&])#(?=\d)")
+NUMBER_SIGN = re.compile(r"#(?=\d)")
 
 
 def abbreviations(text: str) -> str:
