@@ -25,8 +25,9 @@ text to text, and the order matters:
             15 percents, units  50%, 5 km, 72°F
             16 ordinals, decades, years (by context), fractions
             17 numbers    what digits remain: 1,234 / 2.5 / -3
-            18 heteronyms readings misaki's lexicon lacks: "of lead" (the metal),
-                          "my resume", as phoneme markup
+            18 heteronyms readings the part of speech cannot pick, by the words
+                          around: "of lead" (the metal), "my resume", "bass player",
+                          "a tear in the sheet", as phoneme markup
  then misaki: it reads words and its own punctuation, a heteronym by spaCy's
  tag, which text/tags.py corrects to a noun after a determiner ("the upset
  was"). Inline markup `[word](/phonemes/)` passes through every step untouched
