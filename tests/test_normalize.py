@@ -215,6 +215,17 @@ def test_times(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("The show starts at 9 pm.", "The show starts at nine PM."),
+    ("Open 3-5 pm. Closed Sundays.", "Open three to five PM. Closed Sundays."),
+    ("at 10:30am. Then", "at ten thirty AM. Then"),
+    ("at 5 p.m. Then we go.", "at five PM. Then we go."),
+    ("at 5 p.m. sharp", "at five PM sharp"),  # the period was the abbreviation's
+])
+def test_a_period_after_am_or_pm_that_ends_the_sentence_stays(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("v1.2.3", "version one point two point three"),
     ("Version v2.0", "Version two point zero"),
     ("Python 3.12", "Python three point twelve"),
