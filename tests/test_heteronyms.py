@@ -1,5 +1,6 @@
 """Heteronyms through the real G2P: the reading misaki's lexicon gives a word
-for the part of speech it plays, and the metal 'lead' it has no entry for."""
+for the part of speech it plays, the metal 'lead' it has no entry for, and the
+readings the words around pick where the part of speech cannot."""
 
 from __future__ import annotations
 
@@ -121,11 +122,60 @@ def test_resume_the_noun_and_the_verb(g2p, text, noun):
     assert (GOLD["resume"] in words(said)) != noun
 
 
+BASS_TONE, BASS_FISH = "bˈAs", "bˈæs"
+TEAR_RIP, TEAR_DROP = "tˈɛɹ", "tˈɪɹ"
+BOW_BEND, BOW_KNOT = "bˈW", "bˈO"
+ROW_QUARREL, ROW_LINE = "ɹˈW", "ɹˈO"
+MINUTE_TINY, MINUTE_TIME = "mInˈut", "mˈɪnət"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the same part of speech either way: the words around decide
+    ("He is a bass player.", BASS_TONE),
+    ("the bass guitar", BASS_TONE),
+    ("He plays bass.", BASS_TONE),
+    ("Jaco on bass, Joe on drums.", BASS_TONE),
+    ("a double bass", BASS_TONE),
+    ("There is a bass in the lake.", BASS_FISH),
+    ("He caught a bass.", BASS_FISH),
+    ("sea bass", BASS_FISH),
+    ("a tear in the sheet", TEAR_RIP),
+    ("tears in the old fabric", TEAR_RIP + "z"),
+    ("a muscle tear", TEAR_RIP),
+    ("wear and tear", TEAR_RIP),
+    ("A tear rolled down her cheek.", TEAR_DROP),
+    ("There was a tear in his eye.", TEAR_DROP),
+    ("The cast took a bow.", BOW_BEND),
+    ("a deep bow", BOW_BEND),
+    ("the bow of the ship", BOW_BEND),
+    ("the ship's bow", BOW_BEND),
+    ("from bow to stern", BOW_BEND),
+    ("He took a bow and arrow.", BOW_KNOT),
+    ("She tied a bow.", BOW_KNOT),
+    ("a formal bow tie", BOW_KNOT),
+    ("They had a row about money.", ROW_QUARREL),
+    ("a blazing row", ROW_QUARREL),
+    ("They had a row of seats.", ROW_LINE),
+    ("the front row", ROW_LINE),
+    ("Row the boat.", ROW_LINE),
+    ("in minute detail", MINUTE_TINY),
+    ("minute traces of gold", MINUTE_TINY),
+    ("in five minute increments", MINUTE_TIME),
+    ("Wait a minute.", MINUTE_TIME),
+    ("They got their just deserts.", "dəzˈɜɹts"),
+    ("just deserts and mountains", "dˈɛzəɹts"),
+])
+def test_a_heteronym_is_read_as_the_words_around_it_say(g2p, text, expected):
+    assert expected in words(g2p(text))
+
+
 @pytest.mark.parametrize("text", [
     "of [lead](/lˈid/)",  # a user's own markup wins
-    "Lead the team.", "leaded petrol", "misleading", "of leads",
+    "[bass](/bˈæs/) player", "a [tear](/tˈɪɹ/) in the sheet",
+    "Lead the team.", "leaded petrol", "misleading", "of leads", "a bassoon player",
+    "the bassist", "the bass's guitar", "a teardrop in the sheet",
 ])
-def test_lead_rule_leaves_other_forms_alone(text):
+def test_the_cues_leave_other_forms_alone(text):
     assert nz.heteronyms(text) == text
 
 

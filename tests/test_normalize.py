@@ -125,6 +125,24 @@ def test_urls_and_emails(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("#TTS is trending", "hashtag TTS is trending"),
+    ("ping @name now", "ping at name now"),
+    ("#OpenSource and @JohnSmith", "hashtag Open Source and at John Smith"),
+    ("#TTSEngine, @john_smith", "hashtag TTS Engine, at john smith"),
+    ("#iPhone", "hashtag iPhone"),
+    ("#42 and C# or F#", "number forty two and C sharp or F sharp"),
+    ("mail bob@example.com", "mail bob at example dot com"),
+])
+def test_hashtags_and_mentions_say_their_sign(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text", ["color #ff0000", "#1a2b3c", "&#x27;", "a@b", "C#"])
+def test_colours_entities_and_signs_inside_words_are_no_handles(text):
+    assert nz.handles(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
     ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
     ("(555) 123-4567", "five five five, one two three, four five six seven"),
     ("+1 555.123.4567", "plus one, five five five, one two three, four five six seven"),
@@ -197,6 +215,17 @@ def test_times(text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("The show starts at 9 pm.", "The show starts at nine PM."),
+    ("Open 3-5 pm. Closed Sundays.", "Open three to five PM. Closed Sundays."),
+    ("at 10:30am. Then", "at ten thirty AM. Then"),
+    ("at 5 p.m. Then we go.", "at five PM. Then we go."),
+    ("at 5 p.m. sharp", "at five PM sharp"),  # the period was the abbreviation's
+])
+def test_a_period_after_am_or_pm_that_ends_the_sentence_stays(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("v1.2.3", "version one point two point three"),
     ("Version v2.0", "Version two point zero"),
     ("Python 3.12", "Python three point twelve"),
@@ -217,9 +246,60 @@ def test_versions(text, expected):
     ("$5-$10", "five dollars to ten dollars"),
     ("1990-1995", "nineteen ninety to nineteen ninety five"),
     ("COVID-19", "COVID-nineteen"),
+    ("the score was 3-1", "the score was three to one"),
 ])
 def test_ranges(text, expected):
     assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("open 3-5 pm", "open three to five PM"),
+    ("open 3–5 pm", "open three to five PM"),
+    ("9am-5pm", "nine AM to five PM"),
+    ("9 a.m. - 5 p.m.", "nine AM to five PM"),
+    ("10:00-11:30", "ten o'clock to eleven thirty"),
+    ("10:30am-2pm daily", "ten thirty AM to two PM daily"),
+])
+def test_a_range_of_times_is_read_with_to(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("pages 101-1250", "pages one hundred one to one thousand two hundred fifty"),
+    ("from 5 to 1250 people", "from five to one thousand two hundred fifty people"),
+    ("between 100 and 1250", "between one hundred and one thousand two hundred fifty"),
+    ("pages 1200-1250", "pages one thousand two hundred to one thousand two hundred fifty"),
+    ("see page 1984", "see page one thousand nine hundred eighty four"),
+    # both ends years: both read as years
+    ("from 1200-1250", "from twelve hundred to twelve fifty"),
+    ("from 1990 to 1995", "from nineteen ninety to nineteen ninety five"),
+    ("in 2019 and 2020", "in twenty nineteen and twenty twenty"),
+    ("1990-95", "nineteen ninety to ninety five"),
+])
+def test_a_range_reads_both_ends_alike(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("see p. 23.", "see page twenty three."),
+    ("pp. 23-25", "pages twenty three to twenty five"),
+    ("pp.101-1250", "pages one hundred one to one thousand two hundred fifty"),
+    ("ch. 3, fig. 2, vol. 4", "chapter three, figure two, volume four"),
+    ("no. 5, sec. 2, eq. 7", "number five, section two, equation seven"),
+    ("Figs. 2-3 and Eqs. 4", "figures two to three and equations four"),
+    ("§ 12 and §§ 3-4", "section twelve and sections three to four"),
+    ("Ch. XII", "chapter twelve"),
+])
+def test_reference_abbreviations_before_a_number(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Press p. Then go.", "I like fig. It is sweet.", "No. I think not.", "vol. up",
+    "a p.m. call",
+])
+def test_reference_abbreviations_elsewhere_are_left_alone(text):
+    assert nz.abbreviations(text) == text
 
 
 @pytest.mark.parametrize("text, expected", [

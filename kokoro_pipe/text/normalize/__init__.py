@@ -9,22 +9,25 @@ text to text, and the order matters:
              4 long_tokens  hashes shortened, runaway repeats cut
  lexicon      user pronunciations -> [word](/phonemes/), so they win over every rule
  normalization (first the forms whose digits would be misread one by one later)
-             5 emails, urls   before anything reads their dots and digits
+             5 emails, urls   before anything reads their dots and digits;
+               handles    #TTS -> hashtag TTS, @name -> at name
              6 phones     555-123-4567, 555-0123 before ranges and dates see the dashes
              7 dates      2024-03-05, 3/5/2024, March 5th, 2024, 5 March
-             8 times      7:45, 10:30 am, 10pm
-             9 versions   v1.2.3, Python 3.12, IP addresses
-            10 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5
-            11 roman      Henry VIII, World War II: after a ruler's name or a title
+             8 abbreviations  Dr. / St. by position, Mr., e.g., etc., No. 5, p. 23
+             9 ranges     3-5 -> 3 to 5, 3-5 pm -> 3 to 5 pm, 10:00-11:30: the dash
+                          said before the rules after read either end
+            10 times      7:45, 10:30 am, 10pm
+            11 versions   v1.2.3, Python 3.12, IP addresses
+            12 roman      Henry VIII, World War II: after a ruler's name or a title
                           word only, after "Vol." has become "volume"
-            12 symbols    C#, ±, ~5, x between numbers
-            13 ranges     3-5 -> 3 to 5, so the later rules read both ends
+            13 symbols    C#, ±, ~5, x between numbers
             14 money      $5.50, $3k, £2.5m
             15 percents, units  50%, 5 km, 72°F
             16 ordinals, decades, years (by context), fractions
             17 numbers    what digits remain: 1,234 / 2.5 / -3
-            18 heteronyms readings misaki's lexicon lacks: "of lead" (the metal),
-                          "my resume", as phoneme markup
+            18 heteronyms readings the part of speech cannot pick, by the words
+                          around: "of lead" (the metal), "my resume", "bass player",
+                          "a tear in the sheet", as phoneme markup
  then misaki: it reads words and its own punctuation, a heteronym by spaCy's
  tag, which text/tags.py corrects to a noun after a determiner ("the upset
  was"). Inline markup `[word](/phonemes/)` passes through every step untouched
@@ -69,7 +72,7 @@ from kokoro_pipe.text.normalize.sanitize import (
     long_tokens,
     markdown,
 )
-from kokoro_pipe.text.normalize.web import emails, symbols, urls, versions
+from kokoro_pipe.text.normalize.web import emails, handles, symbols, urls, versions
 
 __all__ = [
     "EMOJI_MODES",
@@ -82,6 +85,7 @@ __all__ = [
     "emails",
     "emoji",
     "fractions",
+    "handles",
     "heteronyms",
     "long_tokens",
     "markdown",
@@ -122,9 +126,9 @@ class Normalizer:
         if lexicon is not None:
             self.steps.append(lexicon)
         self.steps += [
-            *map(outside_markup, [emails, urls, phones]),
+            *map(outside_markup, [emails, urls, handles, phones]),
             outside_markup(partial(dates, day_first=day_first)),
-            *map(outside_markup, [times, versions, abbreviations, roman, symbols, ranges, money,
+            *map(outside_markup, [abbreviations, ranges, times, versions, roman, symbols, money,
                                   percents, units, ordinals, decades, years, fractions,
                                   numbers, heteronyms]),
         ]

@@ -74,10 +74,22 @@ def dates(text: str, day_first: bool = False) -> str:
     return MONTH_YEAR.sub(month_year, text)
 
 
+# am, pm, a.m., p.m.; the period after is kept when it also ends the sentence.
+MERIDIEM = r"\s*(?P<half>[AaPp])(?P<dotted>\.)?[Mm]\b(?P<stop>\.)?"
 CLOCK = re.compile(
-    r"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])(?:\s*([AaPp])\.?[Mm]\b\.?)?"
-)
-HOUR_MERIDIEM = re.compile(r"(?<![\d:.])(1[0-2]|0?[1-9])\s*([AaPp])\.?[Mm]\b\.?")
+    rf"(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])(?:{MERIDIEM})?")
+HOUR_MERIDIEM = re.compile(rf"(?<![\d:.])(1[0-2]|0?[1-9]){MERIDIEM}")
+
+
+def _meridiem(m: re.Match) -> str:
+    """' PM' for 'pm' or 'p.m.'; ' PM.' for 'pm.', and for 'p.m.' before the
+    next sentence ('at 5 p.m. Then')."""
+    if not m.group("half"):
+        return ""
+    said = f" {m.group('half').upper()}M"
+    after = m.string[m.end():]
+    ends = after[:1].isspace() and after.lstrip()[:1].isupper()
+    return said + ("." if m.group("stop") and (not m.group("dotted") or ends) else "")
 
 
 def times(text: str) -> str:
@@ -85,7 +97,7 @@ def times(text: str) -> str:
     five', 9:00 -> "nine o'clock", 14:00 -> 'fourteen hundred', 10pm -> 'ten PM'."""
 
     def clock(m: re.Match) -> str:
-        hour, minute, second, meridiem = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        hour, minute, second, meridiem = int(m.group(1)), int(m.group(2)), m.group(3), m["half"]
         if minute == 0:
             said = cardinal(hour) + ("" if meridiem else " o'clock" if hour <= 12 else " hundred")
         elif minute < 10:
@@ -94,7 +106,7 @@ def times(text: str) -> str:
             said = f"{cardinal(hour)} {cardinal(minute)}"
         if second and int(second):
             said += " and " + counted(cardinal(int(second)), "second", "seconds")
-        return said + (f" {meridiem.upper()}M" if meridiem else "")
+        return said + _meridiem(m)
 
     text = CLOCK.sub(clock, text)
-    return HOUR_MERIDIEM.sub(lambda m: f"{cardinal(int(m.group(1)))} {m.group(2).upper()}M", text)
+    return HOUR_MERIDIEM.sub(lambda m: cardinal(int(m.group(1))) + _meridiem(m), text)

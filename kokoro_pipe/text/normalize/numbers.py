@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from kokoro_pipe.text.normalize.abbreviations import REFERENCE_WORDS
 from kokoro_pipe.text.normalize.dates import MONTHS
 from kokoro_pipe.text.numwords import cardinal, counted, decade, digits, number, ordinal, year
 
@@ -28,16 +29,22 @@ def phones(text: str) -> str:
 
 
 # 555-0123: a range only when it rises and both ends are round (100-1200) or a
-# unit or range word says so (125-1500 mg, pages 101-1250).
+# unit or range word says so (125-1500 mg, pages 101-1250, pp. 101-1250).
 LOCAL_PHONE = re.compile(r"(?<![\w.,$£€¥₹+\-])(\d{3})-(\d{4})(?![\w\-]|[.,]\d)")
-RANGE_WORDS = frozenset(["pages", "page", "pp", "pp.", "lines", "verses", "between", "from"])
+RANGE_WORDS = frozenset(["between", "from", *REFERENCE_WORDS])
+
+
+def _word_before(text: str, at: int) -> str:
+    """The word that ends before `at`, in lower case ('' at the start)."""
+    words = text[:at].split()
+    return words[-1].lower() if words else ""
 
 
 def _local(m: re.Match) -> str:
     first, second = int(m.group(1)), int(m.group(2))
-    before = m.string[: m.start()].split()[-1:] or [""]
     after = re.match(r"\s?([^\s,.;:!?]+)", m.string[m.end():])
-    cued = before[0].lower() in RANGE_WORDS or bool(after and after.group(1) in UNITS)
+    cued = _word_before(m.string, m.start()) in RANGE_WORDS or bool(
+        after and after.group(1) in UNITS)
     if first < second and (first % 10 == second % 10 == 0 or cued):
         return m.group()
     return f"{digits(m.group(1))}, {digits(m.group(2))}"
@@ -46,14 +53,27 @@ def _local(m: re.Match) -> str:
 # -- ranges, money, percents, units -------------------------------------------
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-RANGE = re.compile(rf"(?<![\w.,\-])([$£€¥]?{NUM})\s?[-–—]\s?([$£€¥]?{NUM})(?![\d\-]|\.\d)")
+# An end of a range: an amount, or a time of day (10:30, 9am, 9 a.m.).
+RANGE_END = rf"(?:[$£€¥]?{NUM}|\d{{1,2}}:[0-5]\d)"
+MERIDIEM = r"(?:\s?[AaPp]\.?[Mm]\b\.?)"
+RANGE = re.compile(
+    rf"(?<![\w.,:\-])({RANGE_END}{MERIDIEM}?)\s?[-–—]\s?({RANGE_END})(?![\d:\-]|\.\d)")
 YEAR_RANGE = re.compile(r"(?<![\w.,\-])(1[1-9]\d\d|20\d\d)\s?[-–—]\s?(1[1-9]\d\d|20\d\d)(?![\d\-])")
 
 
 def ranges(text: str) -> str:
-    """3-5 days -> '3 to 5 days', 1990–1995 -> 'nineteen ninety to nineteen
-    ninety five'; the numbers at either end are read by the rules after."""
-    text = YEAR_RANGE.sub(lambda m: f"{year(int(m.group(1)))} to {year(int(m.group(2)))}", text)
+    """3-5 days -> '3 to 5 days', 3-5 pm -> '3 to 5 pm', 10:00-11:30 -> '10:00
+    to 11:30'; 1990–1995 -> 'nineteen ninety to nineteen ninety five' (both
+    ends years, unless a reference word says they count: 'pages 1200-1250').
+    Runs before the times and years rules, which then read each end; `years`
+    reads the far end of a range as the near one ('101 to 1250' counts)."""
+
+    def spell_years(m: re.Match) -> str:
+        if _word_before(text, m.start()) in COUNT_CUES:
+            return m.group()
+        return f"{year(int(m.group(1)))} to {year(int(m.group(2)))}"
+
+    text = YEAR_RANGE.sub(spell_years, text)
     return RANGE.sub(r"\1 to \2", text)
 
 
@@ -171,6 +191,11 @@ YEAR_CUES = frozenset([
     "in", "since", "by", "until", "till", "from", "of", "during", "before", "after", "circa",
     "year", "early", "late", "mid", "around", "between", "and", "to", "the", "spring", "summer",
     "autumn", "fall", "winter", *(m.lower() for m in MONTHS)])
+# A number, then a word joining it to the number being read: the near end of a range.
+RANGE_LINK = re.compile(r"(?<![\w.,])(\d+(?:[,.]\d+)*)\s+(?:to|and|through|or)\s+$")
+LINK_REACH = 40  # characters before a number where its range's near end may be
+# After these a number is a count, never a year: 'page 1984', 'pages 1200 to 1250'.
+COUNT_CUES = REFERENCE_WORDS
 COUNTED_SUFFIX = re.compile(r"^\s+([a-z]+)")
 NOT_NOUNS = frozenset(["was", "is", "has", "does", "goes", "as", "this", "its", "his", "us",
                        "plus", "minus", "less", "versus"])
@@ -198,17 +223,30 @@ def years(text: str) -> str:
     """A four-digit number from 1000 to 2099 is a year ('in 1984' -> 'in
     nineteen eighty four') unless a plural noun follows it ('2024 people'),
     which makes it a count; a year cue before it ('in', 'since', a month)
-    wins over that."""
+    wins over that, and a reference word ('page 1984') makes it a count. The
+    far end of a range is what the near end is: 'from 1990 to 1995' two
+    years, '101 to 1250' and 'between 100 and 1250' two counts."""
+    read_as_year: dict[int, bool] = {}  # where each number ends -> it was read as a year
 
-    def spell(m: re.Match) -> str:
-        n = int(m.group(1))
-        era = f" {m.group(3)}" if m.group(3) else ""
-        before = text[: m.start()].split()[-1:] or [""]
-        cued = before[0].lower().strip(",") in YEAR_CUES or bool(era)
+    def is_year(m: re.Match) -> bool:
+        if m.group(3):
+            return True
+        near_end = RANGE_LINK.search(text, max(0, m.start() - LINK_REACH), m.start())
+        if near_end:
+            return read_as_year.get(near_end.end(1), False)
+        before = _word_before(text, m.start()).strip(",")
+        if before in COUNT_CUES:
+            return False
         following = COUNTED_SUFFIX.match(text[m.end():])
         noun = following.group(1) if following else ""
         counts = noun in PLURALS_WITHOUT_S or (noun.endswith("s") and noun not in NOT_NOUNS)
-        return cardinal(n) if counts and not cued else year(n) + era
+        return before in YEAR_CUES or not counts
+
+    def spell(m: re.Match) -> str:
+        n = int(m.group(1))
+        read_as_year[m.end(1)] = said_as_year = is_year(m)
+        era = f" {m.group(3)}" if m.group(3) else ""
+        return year(n) + era if said_as_year else cardinal(n)
 
     return FOUR_DIGITS.sub(spell, text)
 

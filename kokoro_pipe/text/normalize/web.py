@@ -1,4 +1,5 @@
-"""Web and code: e-mail addresses, URLs, versions, IP addresses and symbols."""
+"""Web and code: e-mail addresses, URLs, hashtags and mentions, versions, IP
+addresses and symbols."""
 
 from __future__ import annotations
 
@@ -38,6 +39,30 @@ def urls(text: str) -> str:
 def emails(text: str) -> str:
     """bob.smith@example.com -> 'bob dot smith at example dot com'."""
     return EMAIL.sub(lambda m: _spell_address(m.group()), text)
+
+
+# A hashtag or a mention: '#' or '@' starting a word, not inside one (C#, a@b) or an
+# HTML entity (&#x27;). '#5' is a number (abbreviations); hex with a digit ('#ff0000') a
+# colour, left alone.
+HANDLE = re.compile(r"(?<![\w&#@/])([#@])([A-Za-z_]\w*)")
+COLOUR = re.compile(r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{3,8}")
+HANDLE_SIGNS = {"#": "hashtag", "@": "at"}
+# Where a run-together handle has word breaks: OpenAI, TTSEngine, JohnSmith, john_smith.
+CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|_+")
+
+
+def handles(text: str) -> str:
+    """#TTS -> 'hashtag TTS', @name -> 'at name', #OpenSource -> 'hashtag Open
+    Source': the sign said as people say it (misaki drops '#'), the words of a
+    run-together name apart."""
+
+    def spell(m: re.Match) -> str:
+        sign, name = m.groups()
+        if sign == "#" and COLOUR.fullmatch(name):
+            return m.group()
+        return f"{HANDLE_SIGNS[sign]} {' '.join(CAMEL.sub(' ', name).split())}"
+
+    return HANDLE.sub(spell, text)
 
 
 # A capital V takes a dot to be a version: V8 and V12 are engines.
