@@ -103,3 +103,9 @@ def test_no_budget_joins_whole_sentences_up_to_the_largest_chunk():
     chunks = texts(split_chunks(s))
     assert all(c.endswith(".") for c in chunks[1:])
     assert all(len(c) <= 150 for c in chunks) and len(chunks[1]) > 100
+
+
+def test_a_reference_abbreviation_before_its_number_does_not_end_a_sentence():
+    assert texts(split_chunks("The proof is in pp. 23-25. Then ch. 4 goes on."))[0] == (
+        "The proof is in pp. 23-25.")
+    assert texts(split_chunks("He drew a bow. It was art. Then home."))[0] == "He drew a bow."

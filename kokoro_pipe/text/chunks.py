@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from kokoro_pipe.text.normalize.abbreviations import REFERENCES, SUFFIXES, TITLES
+
 MODEL_MAX_PHONEMES = 510  # Kokoro's context, in phoneme tokens
 TEXT_MAX = 150  # characters per chunk: the model's working memory grows with the longest
 # chunk (peak RSS 1.17 GiB at 300, 0.76 GiB at 150 here) while its speed per second
@@ -26,9 +28,12 @@ FIRST_MIN = 24  # but not a lone "Well," when a longer clause follows
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 CLAUSE_END = re.compile(r"[,;:—–]+[\"'”’)\]]*(?=\s)")
 # A period after these is not a sentence end.
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr prof gen rep sen vs etc e.g i.e fig no vol mt ft approx".split()  # noqa: SIM905
-)
+ABBREVIATIONS = frozenset([
+    *"mr mrs ms dr st jr sr prof gen rep sen vs etc e.g i.e fig no vol mt ft approx".split(),  # noqa: SIM905
+    *(short.lower() for short in (*TITLES, *SUFFIXES)),  # what the front-end expands
+])
+# Before a number these are references the front-end reads ("pp. 23" pages 23).
+BEFORE_NUMBERS = frozenset(short.lower() for short in REFERENCES)
 SPEAKABLE = re.compile(r"\w", re.UNICODE)
 PHONEME_LETTERS = re.compile(r"[^\s.,!?;:…—–\-\"'“”‘’()\[\]¡¿«»]")
 
@@ -211,10 +216,11 @@ def _split_at(s: str, pattern: re.Pattern, is_text: bool) -> list[str]:
 def _ends_sentence(s: str, m: re.Match) -> bool:
     if m.group().startswith("."):
         word = s[: m.start()].rsplit(None, 1)[-1:] or [""]
-        if word[0].lower().strip("(\"'") in ABBREVIATIONS or len(word[0]) == 1:
-            return False
+        word = word[0].lower().strip("(\"'")
         following = s[m.end():].lstrip()[:1]
-        if following.islower():
+        if word in ABBREVIATIONS or len(word) == 1 or following.islower():
+            return False
+        if word in BEFORE_NUMBERS and following.isdigit():
             return False
     return True
 
