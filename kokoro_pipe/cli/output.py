@@ -72,6 +72,10 @@ class ReportedSink:
         with write_errors(self._name):
             self._inner.words(marks)
 
+    def advise(self, advice) -> None:
+        with write_errors(self._name):
+            self._inner.advise(advice)
+
     def end(self, meta: dict) -> None:
         with write_errors(self._name):
             self._inner.end(meta)
