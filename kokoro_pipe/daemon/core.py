@@ -5,9 +5,10 @@ commands at once), the synthesis thread turns the next job into chunks, and the
 audio thread writes them to the device. Only the audio thread touches the
 output (PortAudio is not thread-safe); others ask it to stop through the job's
 event, which it checks between small blocks, so a stop takes effect within one
-block. Requests queued back to back flow on the open device, `gap` seconds
-apart; it is drained and closed when nothing more waits. A job is logged
-exactly once: by the reader if it never left the queue, else by the audio thread.
+block. Requests queued back to back flow on the open device, `gap` seconds of
+silence heard between them (voice/seams.py); it is drained and closed when
+nothing more waits. A job is logged exactly once: by the reader if it never
+left the queue, else by the audio thread.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from kokoro_pipe.daemon.fifo import TooLong
 from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import BadRequest, Command, Request, parse
 from kokoro_pipe.errors import KokoroPipeError
-from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
+from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE, samples
+from kokoro_pipe.voice.seams import Seam
 from kokoro_pipe.voice.synthesis import NothingToSay, Piece
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
@@ -49,7 +51,7 @@ class Output(Protocol):
     def write(self, block: np.ndarray) -> None: ...
     def queued(self) -> int: ...  # frames written and not yet heard
     def pause(self, seconds: float) -> None: ...  # end of a request: silence after it
-    def idle(self) -> None: ...  # keep an open stream from running dry between requests
+    def idle(self) -> int: ...  # keep an open stream from running dry: frames of silence added
     def stats(self) -> PlayStats: ...  # since open: first_write, underruns
     def close(self, drain: bool) -> None: ...  # drain: wait until all is heard
     def rescan(self) -> None: ...  # refresh the device list while nothing plays
@@ -132,6 +134,9 @@ class Daemon:
         self._active: list[Job] = []  # off the queue, not yet logged; [0] plays
         self._paused = self._closing = False
         self._sounding: Job | None = None  # whose audio the open output holds (audio thread)
+        # The open stream's seam (voice/seams.py), and the pause owed before the
+        # next request's first audio when one flows on after another (samples).
+        self._seam, self._owed = Seam(), 0
         self._handoff: queue.Queue = queue.Queue(maxsize=1)  # one chunk ahead
         self._count = self._done = 0
         self._threads = [threading.Thread(target=self._synthesis_loop, name="kk-synthesis"),
@@ -280,7 +285,7 @@ class Daemon:
                     if self._sounding and self._sounding.stop.is_set():
                         self._release(drain=False)
                     elif self._sounding and self._sounding.first_sample is None:
-                        self.output.idle()  # the next request's first audio is coming
+                        self._idle()  # the next request's first audio is coming
                     continue
                 if job is None:
                     return
@@ -322,10 +327,20 @@ class Daemon:
                 return
             self._sound(job, piece)
 
+    def _idle(self) -> None:
+        self._seam.silence(self.output.idle())
+
     def _sound(self, job: Job, piece: Piece) -> None:
         if job.dry_at is not None:  # the device ran out before this piece came
             job.added_silence += max(0.0, time.monotonic() - job.dry_at)
         audio = piece.audio
+        if self._owed and self._sounding is job and self.output.is_open():
+            # The pause that is heard: what the idle stream and the quiet ends
+            # of both requests have not already made of it.
+            owed = self._seam.owed(self._owed, audio)
+            self.output.pause(owed / SAMPLE_RATE)
+            self._seam.silence(owed)
+        self._owed = 0
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
         job.word_count += len(piece.words)
         job.marks += [(job.samples + at, name) for at, name in piece.marks]
@@ -344,6 +359,7 @@ class Daemon:
                     self.events.begin(job)
                     self._status()
                 self._heard_words(job)
+            self._seam.passed(audio)
             job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
@@ -395,7 +411,9 @@ class Daemon:
                     self._active.remove(job)
                 self.output.open(following.stop)
                 self._sounding = following
-                self.output.pause(self.gap)  # before logging: the stream must not run dry
+                self.output.pause(0)  # its sound ends here; the pause is owed to the next
+                self._owed = samples(self.gap, SAMPLE_RATE)
+                self._idle()  # before logging: the stream must not run dry
             self._finish(job, "spoken")
 
     def _pass_on(self, job: Job) -> None:
@@ -419,6 +437,7 @@ class Daemon:
         """Close the output (drained, or aborted at once) and note in the
         sounding job when its sound ended; then rescan the devices."""
         job, was_open = self._sounding, self.output.is_open()
+        self._seam, self._owed = Seam(), 0  # a new stream starts with its own pre-roll
         try:
             if was_open:
                 self.output.close(drain)
