@@ -47,6 +47,15 @@ def test_a_word_after_punctuation_starts_as_one_after_a_pause():
     assert frames == [(10 - ONSET_LEAD, 12 - ONSET_LEAD), (16 - ONSET_LEAD, 20 - ONSET_LEAD)]
 
 
+def test_a_word_ends_no_later_than_the_next_one_starts():
+    vocab = {c: i for i, c in enumerate("ab ")}
+    # tokens: pad a <space> b pad; the space has no frame, so "b"'s connected
+    # onset (CONNECTED_LEAD) is a frame before "a"'s end (ONSET_LEAD)
+    frames = word_frames("a b", [(0, 1), (2, 3)], vocab, np.array([10, 5, 0, 5, 6]))
+    b_start = 15 - CONNECTED_LEAD
+    assert frames == [(10 - ONSET_LEAD, b_start), (b_start, 20 - ONSET_LEAD)]
+
+
 def test_collapsed_phonemes_keep_track_of_every_character():
     text, at = _collapsed("  hə  lˈO \n wˈɜɹld ")
     assert text == "hə lˈO wˈɜɹld"
