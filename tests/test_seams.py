@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 
+from kokoro_pipe.cli.progress import Progress
 from kokoro_pipe.framing import WordMark
 from kokoro_pipe.voice.render import write_events
 from kokoro_pipe.voice.seams import SILENT, Seam, silent_head, silent_tail
@@ -54,17 +55,6 @@ class Sink:
         pass
 
 
-class Report:
-    def audio(self, seconds, line_chars=0):
-        pass
-
-    def spoken(self, line_chars):
-        pass
-
-    def message(self, line):
-        pass
-
-
 def written(*utterances: list[np.ndarray]) -> Sink:
     events = []
     for i, blocks in enumerate(utterances, 1):
@@ -72,7 +62,7 @@ def written(*utterances: list[np.ndarray]) -> Sink:
         events += [AudioBlock(utt, b, (WordTime(0, 10, "line", (0, 4)),)) for b in blocks]
         events.append(Finished(utt))
     sink = Sink()
-    assert write_events(events, sink, PAUSE, Report()) == 0
+    assert write_events(events, sink, PAUSE, Progress(None, to_file=False)) == 0
     return sink
 
 
