@@ -37,6 +37,7 @@ from kokoro_pipe.voice.synthesis import NothingToSay, Piece
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
 POLL = 0.2  # seconds between checks for shutdown while waiting
 STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for a chunk
+HEARD_POLL = 0.005  # seconds between checks for a request's last sound heard
 
 
 class Output(Protocol):
@@ -105,6 +106,7 @@ class Job:
     hold: int = 0  # samples to have before its first sound (the planner's advice)
     added_silence: float = 0.0  # seconds heard between its pieces because one came late
     dry_at: float | None = None  # time.monotonic() when the device would run out
+    told: bool = False  # its end was told to the Events
 
     def cancel(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -404,6 +406,7 @@ class Daemon:
             self._play_held(job)  # shorter than the advice: all of it is here now
             following = self._following(job)
             if following is None:
+                self._until_heard(job)
                 self._release(drain=True)  # never cut off by the next request
             else:  # flow on: the next request plays on this stream, `gap` later
                 self._note_end(job, drained=True)
@@ -415,6 +418,30 @@ class Daemon:
                 self._owed = samples(self.gap, SAMPLE_RATE)
                 self._idle()  # before logging: the stream must not run dry
             self._finish(job, "spoken")
+
+    def _until_heard(self, job: Job) -> None:
+        """Wait until all of `job`'s sound was heard (the device holds only its
+        silent end, voice/seams.py), then tell its end: whoever waits on it
+        (speech-dispatcher's END) is not kept for the quiet tail and the drain."""
+        if self.output.is_open():
+            self.output.pause(0)  # its last frames to the device, started if it waited
+        limit = time.monotonic() + self.output.queued() / SAMPLE_RATE + POLL
+        while (self.output.is_open() and self.output.queued() > self._seam.tail
+               and not job.stop.is_set() and time.monotonic() < limit):
+            time.sleep(HEARD_POLL)
+        self._tell_end(job, "spoken")
+
+    def _tell_end(self, job: Job, outcome: str) -> None:
+        """Tell the Events that `job` ended, once; when all of it was heard, so
+        were the marks at its end."""
+        if job.told:
+            return
+        job.told = True
+        if outcome == "spoken":
+            for _, name in job.marks:
+                self.events.mark(job, name)
+            job.marks.clear()
+        self.events.end(job, outcome)
 
     def _pass_on(self, job: Job) -> None:
         """The stream goes on to the request after `job`, or drains if none waits."""
@@ -488,11 +515,7 @@ class Daemon:
             if job in self._active:
                 self._active.remove(job)
             self._done += 1
-        if outcome == "spoken":  # all of it was heard: so were the marks at its end
-            for _, name in job.marks:
-                self.events.mark(job, name)
-            job.marks.clear()
-        self.events.end(job, outcome)
+        self._tell_end(job, outcome)
         self.log("request", **record)
         last = {k: record[k] for k in ("id", "outcome", "underruns", "added_silence_ms")
                 if k in record}
