@@ -5,8 +5,10 @@ monitor, recorded by a 5 ms client whose blocks are timestamped on arrival
 (c) first audio: FIFO write -> first sample above -60 dBFS at the monitor, next
     to the daemon's own `ttfa_ms` (read from the FIFO -> first sample written);
     stop and interrupt: FIFO write -> the sound's end at the monitor;
-    gaps between three requests written at once, from the samples themselves
-    (each request located in the capture by correlation with kk-synth's audio).
+    the pause heard between three requests written at once, from the samples
+    themselves: onset of silence (below -60 dBFS) to onset of the next sound
+    (each request checked heard whole by correlation with kk-synth's audio);
+    the same between two lines of kk-synth | kk-play.
 (f) kk-play: samples of a tone lost at the end, and exit -> last sample heard,
     for monitor clients of 5, 10 and 50 ms on a 24 kHz mono and a 48 kHz
     stereo sink, 0.5 s and 3 s tones.
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from conftest import command
 from daemon_rig import SpeakDaemon
-from pulse_rig import RATE, WIDE, WIDE_RATE, locate
+from pulse_rig import RATE, WIDE, WIDE_RATE, locate, silences
 
 from kokoro_pipe.framing import Audio, End, read_stream
 
@@ -46,7 +48,8 @@ def speakd_at_sink(rig, directory: Path, requests: int, gap: float) -> dict:
         return {"first_audio": _first_audio(rig, daemon, requests),
                 "stop": _cuts(rig, daemon, "stop", requests),
                 "interrupt": _cuts(rig, daemon, "interrupt", requests),
-                "gaps": _gaps(rig, daemon, max(2, requests // 4), gap)}
+                "gaps": _gaps(rig, daemon, max(2, requests // 4), gap),
+                "line_pauses": line_pauses(rig, max(2, requests // 4), gap)}
     finally:
         daemon.stop()
 
@@ -99,16 +102,38 @@ def _gaps(rig, daemon: SpeakDaemon, rounds: int, gap: float) -> dict:
             with rig.record("one", latency_ms=client_ms) as capture:
                 _speak(daemon, texts, f"gap-{client_ms}-{fresh}-{r}")
             audio = capture.samples()
-            spans = []
             for ref in references:
-                offset, score = locate(audio, ref)
-                if score < 0.99:
+                if (score := locate(audio, ref)[1]) < 0.99:
                     raise RuntimeError(f"a request not heard whole (correlation {score:.3f})")
-                spans.append((offset, offset + len(ref)))
-            gaps += [(b[0] - a[1]) / RATE * 1000 for a, b in itertools.pairwise(spans)]
+            gaps += _heard_pauses(audio, len(texts) - 1)
         result[f"client_{client_ms}ms_{'fresh' if fresh else 'cached'}"] = percentiles(gaps)
     result["pause_ms"] = gap * 1000
     return result
+
+
+def line_pauses(rig, runs: int, gap: float) -> dict:
+    """The pause heard between two lines of `kk-synth | kk-play` (kk-synth done
+    first: the pause is its samples, not a race with synthesis)."""
+    pauses = []
+    for r in range(runs):
+        texts = [t.format(f"line-{r}") for t in GAP_TEXTS[:2]]
+        args = [command("kk-synth"), "--paragraph-pause", str(gap)]
+        stream = subprocess.run([*args, *(a for t in texts for a in ("-t", t))],
+                                env=rig.env, capture_output=True, check=True, timeout=300).stdout
+        with rig.record("one") as capture:
+            subprocess.run([command("kk-play")], input=stream, env=rig.env, check=True,
+                           capture_output=True, timeout=120)
+        pauses += _heard_pauses(capture.samples(), 1)
+    return {**percentiles(pauses), "pause_ms": gap * 1000}
+
+
+def _heard_pauses(audio: np.ndarray, expected: int) -> list[float]:
+    """The pauses heard between texts with no pause inside them, in ms (a
+    stop's closure inside a word can be silent for ~100 ms: not counted)."""
+    heard = silences(audio, shortest=0.2)
+    if len(heard) != expected:
+        raise RuntimeError(f"{len(heard)} pauses heard, not {expected}: {heard}")
+    return [s * 1000 for s in heard]
 
 
 def _speak(daemon: SpeakDaemon, texts: list[str], tag: str) -> None:

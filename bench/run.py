@@ -132,8 +132,9 @@ def _print_c_at_sink(s: dict) -> None:
             ("  the daemon's own ttfa_ms", s["first_audio"]["daemon_ttfa_ms"]),
             ("stop -> silent at the sink", s["stop"]),
             ("interrupt -> silent at the sink", s["interrupt"])]
-    rows += [(f"gap, {name} (pause {s['gaps']['pause_ms']:.0f})", r)
+    rows += [(f"pause heard, {name} (pause {s['gaps']['pause_ms']:.0f})", r)
              for name, r in s["gaps"].items() if isinstance(r, dict)]
+    rows.append(("pause heard, kk-synth | kk-play lines", s["line_pauses"]))
     for name, r in rows:
         print(f"    {name:42} p50 {r['p50']:6.0f}   p95 {r['p95']:6.0f}   "
               f"[{r['min']:.0f}, {r['max']:.0f}] (n={r['n']})")

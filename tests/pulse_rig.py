@@ -223,6 +223,16 @@ class PulseRig:
             reader.join(timeout=10)
 
 
+def silences(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
+             ) -> list[float]:
+    """The pauses a listener hears in `audio`, in seconds: each run of at least
+    `shortest` seconds between two samples at or above `threshold` (-60 dBFS),
+    from the onset of silence to the onset of the next sound."""
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
+    runs = np.diff(loud) - 1
+    return [int(n) / RATE for n in runs if n >= shortest * RATE]
+
+
 def locate(capture: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
     """Where `reference` best matches in `capture`, and how well (correlation)."""
     size = 1 << (len(capture) + len(reference) - 1).bit_length()

@@ -56,8 +56,9 @@ class FakeOutput:
     def pause(self, seconds: float) -> None:
         pass
 
-    def idle(self) -> None:
+    def idle(self) -> int:
         self.idles += 1
+        return 0
 
     def stats(self) -> PlayStats:
         return self._stats

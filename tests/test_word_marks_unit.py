@@ -47,6 +47,15 @@ def test_a_word_after_punctuation_starts_as_one_after_a_pause():
     assert frames == [(10 - ONSET_LEAD, 12 - ONSET_LEAD), (16 - ONSET_LEAD, 20 - ONSET_LEAD)]
 
 
+def test_a_word_ends_no_later_than_the_next_one_starts():
+    vocab = {c: i for i, c in enumerate("ab ")}
+    # tokens: pad a <space> b pad; the space has no frame, so "b"'s connected
+    # onset (CONNECTED_LEAD) is a frame before "a"'s end (ONSET_LEAD)
+    frames = word_frames("a b", [(0, 1), (2, 3)], vocab, np.array([10, 5, 0, 5, 6]))
+    b_start = 15 - CONNECTED_LEAD
+    assert frames == [(10 - ONSET_LEAD, b_start), (b_start, 20 - ONSET_LEAD)]
+
+
 def test_collapsed_phonemes_keep_track_of_every_character():
     text, at = _collapsed("  hə  lˈO \n wˈɜɹld ")
     assert text == "hə lˈO wˈɜɹld"
@@ -129,11 +138,15 @@ class _Report:
 def test_marks_count_from_the_utterance_start_the_gap_before_it_included():
     one, two = Utterance(1, 1, "Hi there"), Utterance(2, 2, "Bye")
     rate = 24_000
+
+    def sound(n: int) -> np.ndarray:  # loud to its ends: the whole gap is owed (voice/seams.py)
+        return np.full(n, 0.1, np.float32)
+
     events = [
-        AudioBlock(one, np.zeros(2400, np.float32), (WordTime(240, 960, "Hi", (0, 2)),)),
-        AudioBlock(one, np.zeros(2400, np.float32), (WordTime(120, 2160, "there", (3, 8)),)),
+        AudioBlock(one, sound(2400), (WordTime(240, 960, "Hi", (0, 2)),)),
+        AudioBlock(one, sound(2400), (WordTime(120, 2160, "there", (3, 8)),)),
         Finished(one),
-        AudioBlock(two, np.zeros(1200, np.float32), (WordTime(0, 1200, "Bye", (0, 3)),)),
+        AudioBlock(two, sound(1200), (WordTime(0, 1200, "Bye", (0, 3)),)),
         Finished(two),
     ]
     out = io.BytesIO()

@@ -155,3 +155,27 @@ def test_a_model_given_by_path_cannot_make_captions(tmp_path):
     result = synth("--model", str(model), "-t", "Hi.", "--captions", str(tmp_path / "c.vtt"))
     assert result.returncode == 2
     assert result.stderr.decode().count("\n") == 1 and "split model" in result.stderr.decode()
+
+
+SOUND_MARGIN = round(0.020 * SAMPLE_RATE)  # the issue's 0-20 ms
+
+
+def test_words_end_where_their_sound_does_and_before_the_next_starts(framed):
+    """A word's end never passes the next word's start; a word followed by
+    silence (50 ms or more below -60 dBFS: a comma, the line's end) ends within
+    20 ms of its last sample at or above -60 dBFS, not where the durations run
+    on into the silence."""
+    audio, marks, _ = utterances(framed["stream"])[0]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(marks)), \
+        [(a.text, a.end, b.text, b.start) for a, b in itertools.pairwise(marks) if a.end > b.start]
+    loud = np.flatnonzero(np.abs(audio) >= 1e-3)
+    paused = 0
+    for m, following in zip(marks, [*marks[1:], None], strict=True):
+        until = following.start if following else len(audio)
+        heard = loud[(loud >= m.start) & (loud < until)]
+        sound_end = int(heard[-1]) + 1
+        if until - sound_end < SAMPLE_RATE // 20:  # running speech: the next word takes over
+            continue
+        assert abs(m.end - sound_end) <= SOUND_MARGIN, (m.text, m.end, sound_end)
+        paused += 1
+    assert paused >= 2  # "am," and "that." at least

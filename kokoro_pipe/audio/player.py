@@ -171,12 +171,16 @@ class Player:
             self._in_utterance = False
         self._release()
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> int:
         """Finish the utterance and queue `seconds` of silence after it, so the
-        next one follows on the same running stream at a known distance."""
+        next one follows on the same running stream at a known distance.
+        Returns the frames of silence queued (none before the device starts)."""
         self.finish()
-        if self._started:
-            self._write(self._silence(seconds))
+        if not self._started or seconds <= 0:
+            return 0
+        silence = self._silence(seconds)
+        self._write(silence)
+        return len(silence)
 
     def drain(self) -> None:
         """Finish, wait until everything written has been heard, close the device."""

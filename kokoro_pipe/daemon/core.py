@@ -5,9 +5,10 @@ commands at once), the synthesis thread turns the next job into chunks, and the
 audio thread writes them to the device. Only the audio thread touches the
 output (PortAudio is not thread-safe); others ask it to stop through the job's
 event, which it checks between small blocks, so a stop takes effect within one
-block. Requests queued back to back flow on the open device, `gap` seconds
-apart; it is drained and closed when nothing more waits. A job is logged
-exactly once: by the reader if it never left the queue, else by the audio thread.
+block. Requests queued back to back flow on the open device, `gap` seconds of
+silence heard between them (voice/seams.py); it is drained and closed when
+nothing more waits. A job is logged exactly once: by the reader if it never
+left the queue, else by the audio thread.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from kokoro_pipe.daemon.fifo import TooLong
 from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import BadRequest, Command, Request, parse
 from kokoro_pipe.errors import KokoroPipeError
-from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
+from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE, samples
+from kokoro_pipe.voice.seams import Seam
 from kokoro_pipe.voice.synthesis import NothingToSay, Piece
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
 POLL = 0.2  # seconds between checks for shutdown while waiting
 STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for a chunk
+HEARD_POLL = 0.005  # seconds between checks for a request's last sound heard
 
 
 class Output(Protocol):
@@ -49,7 +52,7 @@ class Output(Protocol):
     def write(self, block: np.ndarray) -> None: ...
     def queued(self) -> int: ...  # frames written and not yet heard
     def pause(self, seconds: float) -> None: ...  # end of a request: silence after it
-    def idle(self) -> None: ...  # keep an open stream from running dry between requests
+    def idle(self) -> int: ...  # keep an open stream from running dry: frames of silence added
     def stats(self) -> PlayStats: ...  # since open: first_write, underruns
     def close(self, drain: bool) -> None: ...  # drain: wait until all is heard
     def rescan(self) -> None: ...  # refresh the device list while nothing plays
@@ -103,6 +106,7 @@ class Job:
     hold: int = 0  # samples to have before its first sound (the planner's advice)
     added_silence: float = 0.0  # seconds heard between its pieces because one came late
     dry_at: float | None = None  # time.monotonic() when the device would run out
+    told: bool = False  # its end was told to the Events
 
     def cancel(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -132,6 +136,9 @@ class Daemon:
         self._active: list[Job] = []  # off the queue, not yet logged; [0] plays
         self._paused = self._closing = False
         self._sounding: Job | None = None  # whose audio the open output holds (audio thread)
+        # The open stream's seam (voice/seams.py), and the pause owed before the
+        # next request's first audio when one flows on after another (samples).
+        self._seam, self._owed = Seam(), 0
         self._handoff: queue.Queue = queue.Queue(maxsize=1)  # one chunk ahead
         self._count = self._done = 0
         self._threads = [threading.Thread(target=self._synthesis_loop, name="kk-synthesis"),
@@ -280,7 +287,7 @@ class Daemon:
                     if self._sounding and self._sounding.stop.is_set():
                         self._release(drain=False)
                     elif self._sounding and self._sounding.first_sample is None:
-                        self.output.idle()  # the next request's first audio is coming
+                        self._idle()  # the next request's first audio is coming
                     continue
                 if job is None:
                     return
@@ -322,10 +329,20 @@ class Daemon:
                 return
             self._sound(job, piece)
 
+    def _idle(self) -> None:
+        self._seam.silence(self.output.idle())
+
     def _sound(self, job: Job, piece: Piece) -> None:
         if job.dry_at is not None:  # the device ran out before this piece came
             job.added_silence += max(0.0, time.monotonic() - job.dry_at)
         audio = piece.audio
+        if self._owed and self._sounding is job and self.output.is_open():
+            # The pause that is heard: what the idle stream and the quiet ends
+            # of both requests have not already made of it.
+            owed = self._seam.owed(self._owed, audio)
+            self.output.pause(owed / SAMPLE_RATE)
+            self._seam.silence(owed)
+        self._owed = 0
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
         job.word_count += len(piece.words)
         job.marks += [(job.samples + at, name) for at, name in piece.marks]
@@ -344,6 +361,7 @@ class Daemon:
                     self.events.begin(job)
                     self._status()
                 self._heard_words(job)
+            self._seam.passed(audio)
             job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
         except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
             job.cancel(f"audio: {type(e).__name__}: {e}")
@@ -388,6 +406,7 @@ class Daemon:
             self._play_held(job)  # shorter than the advice: all of it is here now
             following = self._following(job)
             if following is None:
+                self._until_heard(job)
                 self._release(drain=True)  # never cut off by the next request
             else:  # flow on: the next request plays on this stream, `gap` later
                 self._note_end(job, drained=True)
@@ -395,8 +414,34 @@ class Daemon:
                     self._active.remove(job)
                 self.output.open(following.stop)
                 self._sounding = following
-                self.output.pause(self.gap)  # before logging: the stream must not run dry
+                self.output.pause(0)  # its sound ends here; the pause is owed to the next
+                self._owed = samples(self.gap, SAMPLE_RATE)
+                self._idle()  # before logging: the stream must not run dry
             self._finish(job, "spoken")
+
+    def _until_heard(self, job: Job) -> None:
+        """Wait until all of `job`'s sound was heard (the device holds only its
+        silent end, voice/seams.py), then tell its end: whoever waits on it
+        (speech-dispatcher's END) is not kept for the quiet tail and the drain."""
+        if self.output.is_open():
+            self.output.pause(0)  # its last frames to the device, started if it waited
+        limit = time.monotonic() + self.output.queued() / SAMPLE_RATE + POLL
+        while (self.output.is_open() and self.output.queued() > self._seam.tail
+               and not job.stop.is_set() and time.monotonic() < limit):
+            time.sleep(HEARD_POLL)
+        self._tell_end(job, "spoken")
+
+    def _tell_end(self, job: Job, outcome: str) -> None:
+        """Tell the Events that `job` ended, once; when all of it was heard, so
+        were the marks at its end."""
+        if job.told:
+            return
+        job.told = True
+        if outcome == "spoken":
+            for _, name in job.marks:
+                self.events.mark(job, name)
+            job.marks.clear()
+        self.events.end(job, outcome)
 
     def _pass_on(self, job: Job) -> None:
         """The stream goes on to the request after `job`, or drains if none waits."""
@@ -419,6 +464,7 @@ class Daemon:
         """Close the output (drained, or aborted at once) and note in the
         sounding job when its sound ended; then rescan the devices."""
         job, was_open = self._sounding, self.output.is_open()
+        self._seam, self._owed = Seam(), 0  # a new stream starts with its own pre-roll
         try:
             if was_open:
                 self.output.close(drain)
@@ -469,11 +515,7 @@ class Daemon:
             if job in self._active:
                 self._active.remove(job)
             self._done += 1
-        if outcome == "spoken":  # all of it was heard: so were the marks at its end
-            for _, name in job.marks:
-                self.events.mark(job, name)
-            job.marks.clear()
-        self.events.end(job, outcome)
+        self._tell_end(job, outcome)
         self.log("request", **record)
         last = {k: record[k] for k in ("id", "outcome", "underruns", "added_silence_ms")
                 if k in record}

@@ -107,13 +107,15 @@ class Speaker:
         stream stays open for the next request."""
         self._player.pause(seconds)
 
-    def idle(self) -> None:
+    def idle(self) -> int:
         """While the next request's first audio is being made: keep IDLE_FILL
-        of silence queued, so the stream neither runs dry nor delays it much."""
+        of silence queued, so the stream neither runs dry nor delays it much.
+        Returns the frames of silence added."""
         if self._output is not None and self._player.is_open:
             missing = IDLE_FILL - self._output.queued()
             if missing > 0:
-                self._player.pause(missing)
+                return self._player.pause(missing)
+        return 0
 
     def write(self, block: np.ndarray) -> None:
         """Blocks while the device is full, unless the request's stop is set."""

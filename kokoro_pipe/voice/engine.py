@@ -152,8 +152,9 @@ class Engine:
             here = due if last else [w for w in due if w[1] < at + len(audio)]
             due = due[len(here):]
             end = len(audio) if last else None
-            yield Voiced(audio, tuple((i, _within(a - at, end), _within(b - at, end))
-                                      for i, a, b in here))
+            spans = [(i, _within(a - at, end), _within(b - at, end)) for i, a, b in here]
+            yield Voiced(audio, tuple((i, a, timing.sound_end(audio, a, b) if b <= len(audio)
+                                       else b) for i, a, b in spans))
 
     def front(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> vocoder.FrontOutput:
         """The cheap half of the split model for one chunk: durations, features, source."""

@@ -17,6 +17,7 @@ from kokoro_pipe.framing import StartAfter, WordMark
 from kokoro_pipe.text.chunks import samples
 from kokoro_pipe.text.g2p import Word
 from kokoro_pipe.text.lines import Line, Rejected, parse_phoneme_line
+from kokoro_pipe.voice.seams import Seam
 from kokoro_pipe.voice.synthesis import AudioBlock, Finished, Utterance
 
 
@@ -61,24 +62,27 @@ def utterances(lines: Iterable[Line | Rejected], phonemes: bool) -> Iterator:
 
 def write_events(events, sink: Sink, gap: float, report: Report) -> int:
     """Write the synthesizer's events to `sink`, `gap` seconds of silence
-    between utterances; the exit status: 0, or 65 if a line was rejected.
-    Raises NoInputError when nothing at all was spoken."""
+    heard between utterances (voice/seams.py); the exit status: 0, or 65 if
+    a line was rejected. Raises NoInputError when nothing at all was spoken."""
     status, spoken, gap_due = 0, 0, False
+    seam, pause = Seam(), samples(gap, SAMPLE_RATE)
     at = 0  # samples of the utterance so far, the gap before it included
     for event in events:
         if isinstance(event, AudioBlock):
+            silence = seam.owed(pause, event.samples) if gap_due else 0
             if event.start_after is not None:  # the gap is the utterance's first audio
-                sink.advise(StartAfter(event.start_after + (samples(gap, SAMPLE_RATE)
-                                                            if gap_due else 0)))
+                sink.advise(StartAfter(event.start_after + silence))
+            if silence:
+                sink.audio(np.zeros(silence, np.float32))
+                seam.silence(silence)
+                report.audio(silence / SAMPLE_RATE)
             if gap_due:
-                silence = np.zeros(samples(gap, SAMPLE_RATE), np.float32)
-                sink.audio(silence)
-                report.audio(gap)
-                gap_due, at = False, len(silence)
+                gap_due, at = False, silence
             if event.words:
                 sink.words([WordMark(event.utterance.id, at + w.start, at + w.end, w.text, w.span)
                             for w in event.words])
             sink.audio(event.samples)
+            seam.passed(event.samples)
             at += len(event.samples)
             report.audio(len(event.samples) / SAMPLE_RATE, len(event.utterance.meta()["text"]))
         elif isinstance(event, Finished):

@@ -15,14 +15,20 @@ frames off too. Inside running speech (not after punctuation) it is one frame
 more, CONNECTED_LEAD: there onsets read off the sound of "I saw a ___" (24
 stop-initial words: the closure; 24 /s/, /ʃ/-initial: the frication) came 16
 and 36 ms after ONSET_LEAD's, while words after a 700 ms break came 14 ms
-before it. Ends keep ONSET_LEAD.
+before it. Ends keep ONSET_LEAD, but never pass the next word's start (with
+a space of no frames between them they would by a frame), and a word before a
+pause ends where its sound does (sound_end), not where the durations run on
+into the silence.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from kokoro_pipe.voice.seams import SILENT
 
 ONSET_LEAD = 3  # frames
 CONNECTED_LEAD = ONSET_LEAD + 1
@@ -52,4 +58,15 @@ def word_frames(phonemes: str, words: Sequence[tuple[int, int]], vocab: Mapping[
             out.append((max(0, start - lead), max(0, end - ONSET_LEAD)))
         else:
             out.append(None)
+    timed = [i for i, f in enumerate(out) if f]
+    for i, j in itertools.pairwise(timed):  # a word ends before the next starts
+        start, end = out[i]
+        out[i] = (start, max(start, min(end, out[j][0])))
     return out
+
+
+def sound_end(audio: np.ndarray, start: int, end: int) -> int:
+    """Where the sound of a word heard in audio[start:end] ends: after its last
+    sample at or above -60 dBFS (SILENT), or `end` if it has none."""
+    loud = np.flatnonzero(np.abs(audio[start:end]) >= SILENT)
+    return start + int(loud[-1]) + 1 if len(loud) else end
