@@ -15,7 +15,7 @@ import pytest
 
 from kokoro_pipe.daemon import synth_protocol as protocol
 from kokoro_pipe.daemon.fifo import UnsafePathError
-from kokoro_pipe.daemon.synth_socket import connect, listen, peer
+from kokoro_pipe.daemon.synth_socket import claim, connect, peer
 from kokoro_pipe.daemon.turns import SPEECH, SYNTHESIS, TakingTurns, Turns
 from kokoro_pipe.framing import Ancillary, Audio, Header, StreamWriter, read_stream
 from kokoro_pipe.text.lines import Line, Rejected
@@ -122,9 +122,11 @@ def test_the_socket_is_private_and_replaces_only_a_stale_socket(tmp_path):
     directory = tmp_path / "run"
     directory.mkdir(mode=0o700)
     path = directory / "synth.sock"
-    with listen(path):
+    with claim(path):
         assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
-    with listen(path) as server:  # the stale one of a crashed daemon is replaced
+    with claim(path) as server:  # the stale one of a crashed daemon is replaced
+        assert connect(path) is None  # claimed, not listening yet: as if no daemon ran
+        server.listen(1)
         client = connect(path)
         assert client is not None
         client.close()
@@ -134,7 +136,7 @@ def test_the_socket_is_private_and_replaces_only_a_stale_socket(tmp_path):
     assert connect(path) is None
     path.write_text("")
     with pytest.raises(UnsafePathError, match="not a socket"):
-        listen(path)
+        claim(path)
     directory.chmod(0o755)
     with pytest.raises(UnsafePathError, match="accessible to others"):
         connect(path)

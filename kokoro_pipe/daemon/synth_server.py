@@ -20,7 +20,8 @@ from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.audio.sinks import FramedSink
 from kokoro_pipe.daemon import synth_protocol as protocol
 from kokoro_pipe.daemon.log import EventLog, StatusFile
-from kokoro_pipe.daemon.synth_socket import listen, peer
+from kokoro_pipe.daemon.styles import StyleCache
+from kokoro_pipe.daemon.synth_socket import BACKLOG, peer
 from kokoro_pipe.daemon.turns import SYNTHESIS, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_FAILURE, EXIT_USAGE, KokoroPipeError
 from kokoro_pipe.text.chunks import Pauses
@@ -46,9 +47,9 @@ class Client:
 
 class SynthServer:
     def __init__(self, engine, g2p: G2P, turns: Turns, settings: protocol.EngineSettings,
-                 log: EventLog, status: StatusFile):
+                 log: EventLog, status: StatusFile, styles: StyleCache):
         self.engine = TakingTurns(engine, turns, SYNTHESIS)
-        self.settings, self.log, self.status = settings, log, status
+        self.settings, self.log, self.status, self.styles = settings, log, status, styles
         self._g2ps = {g2p.lang: g2p}  # misaki per language, shared with speech
         self._lock = threading.Lock()
         self._clients: dict[str, tuple[Client, socket.socket, threading.Thread]] = {}
@@ -56,9 +57,11 @@ class SynthServer:
         self._listener: socket.socket | None = None
         self._path: Path | None = None
 
-    def start(self, path: Path) -> None:
-        self._listener, self._path = listen(path), path
+    def start(self, listener: socket.socket, path: Path) -> None:
+        """Serve on `listener`, bound at `path` (synth_socket.claim) and not yet listening."""
+        self._listener, self._path = listener, path
         self._inode = os.lstat(path).st_ino
+        listener.listen(BACKLOG)
         self._publish()
         threading.Thread(target=self._accept, name="kk-synth-accept", daemon=True).start()
 
@@ -144,7 +147,7 @@ class SynthServer:
             raise _Local(f"kk-speakd speaks protocol {protocol.PROTOCOL}, not {version}")
         if settings != self.settings:
             raise _Local("kk-speakd runs another model or model options")
-        style = self.engine.style(options.voice)  # UsageError for an unknown voice
+        style = self.styles.get(options.voice, self.engine.style)  # UsageError if unknown
         g2p = None if options.phonemes else self._g2p(options)
         pauses = Pauses(*options.pauses)
         synthesizer = Synthesizer(self.engine, style, options.speed, g2p and g2p.words, pauses,

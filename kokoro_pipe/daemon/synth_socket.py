@@ -26,9 +26,12 @@ CONNECT_RETRY = 0.05
 SOL_LOCAL, LOCAL_PEERCRED, LOCAL_PEERPID = 0, 0x001, 0x002
 
 
-def listen(path: Path) -> socket.socket:
+def claim(path: Path) -> socket.socket:
     """Bind the socket at `path` (replacing a stale one of ours; call with the
-    daemon's lock held), mode 0600 from the start."""
+    daemon's lock held), mode 0600 from the start. Not listening yet: until
+    then a kk-synth's connect() is refused at once, as if no daemon ran.
+    Raises UnsafePathError for something else there (a file, a symlink,
+    another user's socket)."""
     check_socket(path)
     path.unlink(missing_ok=True)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -37,7 +40,6 @@ def listen(path: Path) -> socket.socket:
         server.bind(str(path))
     finally:
         os.umask(old)
-    server.listen(BACKLOG)
     return server
 
 
