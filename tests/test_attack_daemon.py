@@ -205,8 +205,9 @@ def test_clients_killed_mid_stream_leave_nothing_behind(speakd):
             proc.kill()
             proc.wait(60)
             proc.stdout.close()
-    speakd.wait_for(lambda e: len([j for j in jobs(speakd)[at:]
-                                   if j["outcome"] == "disconnected"]) == 3,
+    pids = {proc.pid for proc in procs}
+    speakd.wait_for(lambda e: len([j for j in jobs(speakd)[at:] if j["pid"] in pids
+                                   and j["outcome"] == "disconnected"]) == 3,
                     READY_TIMEOUT, "3 disconnected jobs")
     still_serving(speakd, speakd.baseline)
 
