@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from conftest import command
 from daemon_rig import SpeakDaemon, module_daemon
+from socket_rig import UNSAFE_KINDS, plant
 
 from kokoro_pipe.daemon import synth_client
 from kokoro_pipe.daemon import synth_protocol as protocol
@@ -250,21 +251,12 @@ def test_a_peer_of_another_user_is_refused(speakd):
     assert speakd.wait_for(lambda e: e.get("outcome") == "refused", 10, "a refusal")
 
 
-@pytest.mark.parametrize("kind", ["regular file", "symlink", "another user's"])
+@pytest.mark.parametrize("kind", UNSAFE_KINDS)
 def test_an_unsafe_socket_is_refused(speakd, tmp_path, kind):
     place = tmp_path / "run"
     place.mkdir(mode=0o700)
     path = place / "synth.sock"
-    if kind == "regular file":
-        path.write_text("")
-    elif kind == "symlink":
-        path.symlink_to(speakd.fifo.parent / "synth.sock")
-    else:
-        if os.geteuid() != 0:
-            pytest.skip("needs root to chown")
-        with socket.socket(socket.AF_UNIX) as s:
-            s.bind(str(path))
-        os.chown(path, 65534, 65534, follow_symlinks=False)
+    plant(path, kind, speakd.fifo.parent / "synth.sock")
     engine = protocol.EngineSettings.of(models.resolve(), "auto", False)
     with pytest.raises(UnsafePathError, match="refusing"):
         synth_client.borrow(path, engine, protocol.SynthOptions("af_heart"))

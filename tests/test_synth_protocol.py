@@ -15,7 +15,7 @@ import pytest
 
 from kokoro_pipe.daemon import synth_protocol as protocol
 from kokoro_pipe.daemon.fifo import UnsafePathError
-from kokoro_pipe.daemon.synth_socket import connect, listen, peer
+from kokoro_pipe.daemon.synth_socket import claim, connect, peer
 from kokoro_pipe.daemon.turns import SPEECH, SYNTHESIS, TakingTurns, Turns
 from kokoro_pipe.framing import Ancillary, Audio, Header, StreamWriter, read_stream
 from kokoro_pipe.text.lines import Line, Rejected
@@ -51,6 +51,42 @@ def test_speech_goes_before_waiting_clients_and_clients_go_in_turn():
     assert order == ["speech", "client 1", "client 2"]
 
 
+def test_a_client_that_has_not_taken_its_stream_waits_for_those_that_have():
+    """Who has taken it all goes first, as it stands when the model is free."""
+    turns, order = Turns(), []
+    taking = {"slow reader": True, "reader": True}
+
+    def take(name: str) -> None:
+        with turns.turn(SYNTHESIS, lambda: taking[name]):
+            order.append(name)
+
+    with turns.turn(SYNTHESIS):
+        threads = [threading.Thread(target=take, args=(name,)) for name in taking]
+        for waiting, t in enumerate(threads, 1):
+            t.start()
+            _wait_until(lambda: len(turns._waiting) == waiting)  # noqa: B023 - called at once
+        taking["slow reader"] = False  # its buffer filled while it waited
+    for t in threads:
+        t.join(10)
+    assert order == ["reader", "slow reader"]
+
+
+def test_no_model_run_for_a_client_gone_while_it_waited():
+    turns, runs = Turns(), []
+
+    class Engine:
+        def stream(self, *args, **kwargs):
+            runs.append(1)
+            yield np.zeros(10, np.float32)
+
+    def gone() -> bool:
+        raise OSError("the client is gone")
+
+    with pytest.raises(OSError, match="gone"):
+        list(TakingTurns(Engine(), turns, SYNTHESIS, gone).stream("hə", None))
+    assert runs == [] and turns._holder is None
+
+
 def test_each_piece_of_a_stream_is_made_in_a_turn():
     turns, seen = Turns(), []
 
@@ -59,13 +95,13 @@ def test_each_piece_of_a_stream_is_made_in_a_turn():
 
         def stream(self, phonemes, style, speed=1.0, windowed=False):
             for i in range(3):
-                seen.append(turns._busy)
+                seen.append(turns._holder is not None)
                 yield np.full(10, i, np.float32)
 
     shared = TakingTurns(Engine(), turns, SYNTHESIS)
     pieces = list(shared.stream("hə", None))
     assert [p[0] for p in pieces] == [0, 1, 2] and seen == [True] * 3
-    assert not turns._busy and shared.sample_rate == 24_000
+    assert turns._holder is None and shared.sample_rate == 24_000
 
 
 def test_a_request_goes_through_and_bad_ones_are_named():
@@ -122,9 +158,11 @@ def test_the_socket_is_private_and_replaces_only_a_stale_socket(tmp_path):
     directory = tmp_path / "run"
     directory.mkdir(mode=0o700)
     path = directory / "synth.sock"
-    with listen(path):
+    with claim(path):
         assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
-    with listen(path) as server:  # the stale one of a crashed daemon is replaced
+    with claim(path) as server:  # the stale one of a crashed daemon is replaced
+        assert connect(path) is None  # claimed, not listening yet: as if no daemon ran
+        server.listen(1)
         client = connect(path)
         assert client is not None
         client.close()
@@ -134,7 +172,7 @@ def test_the_socket_is_private_and_replaces_only_a_stale_socket(tmp_path):
     assert connect(path) is None
     path.write_text("")
     with pytest.raises(UnsafePathError, match="not a socket"):
-        listen(path)
+        claim(path)
     directory.chmod(0o755)
     with pytest.raises(UnsafePathError, match="accessible to others"):
         connect(path)

@@ -34,8 +34,10 @@ from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
 from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
 from kokoro_pipe.daemon.speechd import install as speechd_install
+from kokoro_pipe.daemon.styles import StyleCache
 from kokoro_pipe.daemon.synth_protocol import EngineSettings
 from kokoro_pipe.daemon.synth_server import SynthServer
+from kokoro_pipe.daemon.synth_socket import claim
 from kokoro_pipe.daemon.turns import SPEECH, TakingTurns, Turns
 from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
@@ -107,39 +109,46 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
     fd = _systemd_fifo(place) or open_fifo(place)
+    # Claimed before loading and before any thread: something else at the
+    # socket's path ends us here, promptly, with one line (exit 77).
+    listener = claim(place.socket)
     status = StatusFile(place.status)
     status.update(state="loading")
     began = time.monotonic()
     engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
     turns = Turns()  # speech and kk-synth clients share the model, speech first
-    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, live)
+    styles = StyleCache(voice)  # and the styles of recent voices
+    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, styles,
+                          live)
     loaded = time.monotonic()
     source.warm_up()
     freeze_loaded()
     output = Speaker()
     daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
     synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
-                            log, status)
+                            log, status, styles)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())
-    daemon.start()
-    synthesis.start(place.socket)
     reader_failed: list[str] = []
-    threading.Thread(target=_read, args=(fd, daemon, stopping, reader_failed, log),
-                     name="kk-fifo", daemon=True).start()
-    log("ready", pid=os.getpid(), fifo=str(place.fifo), socket=str(place.socket), voice=voice,
-        queue_size=queue_size, load_s=round(loaded - began, 2),
-        warmup_s=round(time.monotonic() - loaded, 2))
-    _notify_systemd("READY=1")
-    while not stopping.wait(1.0):
-        pass
-    log("stopping", pid=os.getpid())
-    _notify_systemd("STOPPING=1")
-    synthesis.close()
-    daemon.shutdown()
-    status.remove()
-    os.close(lock)
+    try:  # once threads run, every way out ends them
+        daemon.start()
+        synthesis.start(listener, place.socket)
+        threading.Thread(target=_read, args=(fd, daemon, stopping, reader_failed, log),
+                         name="kk-fifo", daemon=True).start()
+        log("ready", pid=os.getpid(), fifo=str(place.fifo), socket=str(place.socket),
+            voice=voice, queue_size=queue_size, load_s=round(loaded - began, 2),
+            warmup_s=round(time.monotonic() - loaded, 2))
+        _notify_systemd("READY=1")
+        while not stopping.wait(1.0):
+            pass
+        log("stopping", pid=os.getpid())
+        _notify_systemd("STOPPING=1")
+    finally:
+        synthesis.close()
+        daemon.shutdown()
+        status.remove()
+        os.close(lock)
     if reader_failed:  # exit non-zero so that launchd or systemd restart us
         raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
     return 0  # a requested stop is a success: launchd and systemd do not restart it

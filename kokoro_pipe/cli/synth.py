@@ -135,7 +135,7 @@ def _borrow(paths, provider: str, windowed: bool, options: SynthOptions):
     settings = EngineSettings.of(paths, provider, windowed)
     try:
         return synth_client.borrow(Place(default_fifo_path()).socket, settings, options)
-    except UnsafePathError as e:
+    except (UnsafePathError, synth_client.Unresponsive) as e:
         error("kk-synth", f"not using kk-speakd: {e}")
         return None
 

@@ -1,5 +1,5 @@
-"""What kk-speakd speaks with: the warm engine, a style per voice and a G2P per
-language, each made once on first use and kept."""
+"""What kk-speakd speaks with: the warm engine, a style per voice (the recent
+ones kept, daemon/styles.py) and a G2P per language, made once on first use."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from kokoro_pipe.daemon.request import Request
+from kokoro_pipe.daemon.styles import StyleCache
 from kokoro_pipe.text.g2p import G2P, lang_for_voice
 from kokoro_pipe.voice.engine import Engine
 from kokoro_pipe.voice.phrase_cache import PhraseCache, model_identity
@@ -45,15 +46,17 @@ class SpeechSource:
     """Called from the synthesis thread only (the caches are not locked)."""
 
     def __init__(self, engine: Engine, voice: str, speed: float, g2p: G2P,
-                 cache: PhraseCache | None = None, live: Policy | None = None):
+                 cache: PhraseCache | None = None, styles: StyleCache | None = None,
+                 live: Policy | None = None):
         """`g2p` is the default language's, already loaded. With a `cache`, short
         texts spoken before are replayed from it, with no G2P and no model run.
-        Speech is played as it is made: planned by `live` (the defaults if None)."""
+        `styles` may be shared with the daemon's other users. Speech is played
+        as it is made: planned by `live` (the defaults if None)."""
         self.engine, self.voice, self.speed, self.lang = engine, voice, speed, g2p.lang
         self.cache, self.live = cache, live or Policy()
         made_by = (engine.files.model, engine.files.vocoder)  # the vocoder half changes the sound
         self._model_id = ":".join(model_identity(p) for p in made_by if p)
-        self._styles: dict[str, np.ndarray] = {}
+        self.styles = styles or StyleCache(voice)
         self._g2ps: dict[str, G2P] = {g2p.lang: g2p}
 
     def warm_up(self) -> None:
@@ -65,9 +68,7 @@ class SpeechSource:
 
     def __call__(self, request: Request, stop: threading.Event) -> Iterator[Piece]:
         voice = request.voice or self.voice
-        style = self._styles.get(voice)
-        if style is None:
-            style = self._styles[voice] = self.engine.style(voice)  # UsageError if unknown
+        style = self.styles.get(voice, self.engine.style)  # UsageError if unknown
         lang = request.lang or (lang_for_voice(voice) if request.voice else self.lang)
         g2p = self._g2ps.get(lang)
         if g2p is None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.audio.sinks import Sink
 from kokoro_pipe.daemon import synth_protocol as protocol
-from kokoro_pipe.daemon.synth_socket import connect
-from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
+from kokoro_pipe.daemon.synth_socket import NotAccepting, connect
+from kokoro_pipe.errors import EXIT_IO, KokoroPipeError, UnavailableError
 from kokoro_pipe.framing import (
     Ancillary,
     Audio,
@@ -32,27 +32,41 @@ from kokoro_pipe.framing import (
 from kokoro_pipe.text.lines import Line, Rejected
 from kokoro_pipe.voice.render import Report
 
-HANDSHAKE_TIMEOUT = 60.0  # the daemon may first finish a chunk of speech; a hung one is skipped
+# The answer needs no model run (a voice lookup; misaki loaded, once, for a new
+# language); more than this is a hung or swamped daemon, passed over.
+HANDSHAKE_TIMEOUT = 15.0
 
 
 class DaemonGone(KokoroPipeError):
     exit_code = EXIT_IO
 
 
+class Unresponsive(UnavailableError):
+    """A daemon that does not accept or answer in time: kk-synth says so and works alone."""
+
+
 def borrow(socket_path: Path, engine: protocol.EngineSettings,
            options: protocol.SynthOptions) -> DaemonJob | None:
     """A job the daemon at `socket_path` accepted, or None. Raises UnsafePathError
-    for a socket that is not safely ours, KokoroPipeError for a refused request."""
-    conn = connect(socket_path)
+    for a socket that is not safely ours, Unresponsive for a daemon that does
+    not take or answer the request in time, KokoroPipeError for a refused request."""
+    try:
+        conn = connect(socket_path)
+    except NotAccepting as e:
+        raise Unresponsive(str(e)) from None
     if conn is None:
         return None
     try:
         conn.settimeout(HANDSHAKE_TIMEOUT)
-        conn.sendall(protocol.encode_request(engine, options))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(protocol.encode_request(engine, options))  # its answer says why
         events = read_stream(conn.makefile("rb"), ancillary=True, words=True)
         header, answer = next(events, None), next(events, None)
         conn.settimeout(None)
-    except (OSError, StreamFormatError):  # gone, hung, or not a daemon of ours
+    except TimeoutError:
+        conn.close()
+        raise Unresponsive(f"it did not answer within {HANDSHAKE_TIMEOUT:g} s") from None
+    except (OSError, StreamFormatError):  # gone, or not a daemon of ours
         conn.close()
         return None
     if isinstance(header, Header) and _is(answer, protocol.KIND_ACCEPTED):

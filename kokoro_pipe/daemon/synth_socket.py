@@ -13,18 +13,25 @@ import socket
 import stat
 import struct
 import sys
+import time
 from pathlib import Path
 
 from kokoro_pipe.daemon.fifo import check_own, check_private_dir
+from kokoro_pipe.errors import UnavailableError
 
 BACKLOG = 16
+CONNECT_TIMEOUT = 5.0  # a daemon that accepts nothing for this long is passed over
+CONNECT_RETRY = 0.05
 # macOS <sys/un.h>: getsockopt(fd, SOL_LOCAL, LOCAL_PEERCRED) gives a struct xucred.
 SOL_LOCAL, LOCAL_PEERCRED, LOCAL_PEERPID = 0, 0x001, 0x002
 
 
-def listen(path: Path) -> socket.socket:
+def claim(path: Path) -> socket.socket:
     """Bind the socket at `path` (replacing a stale one of ours; call with the
-    daemon's lock held), mode 0600 from the start."""
+    daemon's lock held), mode 0600 from the start. Not listening yet: until
+    then a kk-synth's connect() is refused at once, as if no daemon ran.
+    Raises UnsafePathError for something else there (a file, a symlink,
+    another user's socket)."""
     check_socket(path)
     path.unlink(missing_ok=True)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -33,25 +40,37 @@ def listen(path: Path) -> socket.socket:
         server.bind(str(path))
     finally:
         os.umask(old)
-    server.listen(BACKLOG)
     return server
 
 
-def connect(path: Path) -> socket.socket | None:
+def connect(path: Path, timeout: float = CONNECT_TIMEOUT) -> socket.socket | None:
     """A connection to a daemon's socket; None when none listens there.
-    Raises UnsafePathError for a socket that is not safely ours."""
+    Raises UnsafePathError for a socket that is not safely ours, NotAccepting
+    when its backlog stays full for `timeout` seconds."""
     if not path.parent.exists():
         return None
     check_private_dir(path.parent)
     if check_socket(path) is None:
         return None
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        client.connect(str(path))
-    except OSError:  # refused (a stale socket), or gone meanwhile
-        client.close()
-        return None
-    return client
+    client.settimeout(timeout)  # a full backlog: EAGAIN at once (Linux), else a bounded wait
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.connect(str(path))
+            return client
+        except (BlockingIOError, TimeoutError):
+            if time.monotonic() >= deadline:
+                client.close()
+                raise NotAccepting(f"it accepted no connection within {timeout:g} s") from None
+            time.sleep(CONNECT_RETRY)
+        except OSError:  # refused (a stale socket, or not listening yet), or gone meanwhile
+            client.close()
+            return None
+
+
+class NotAccepting(UnavailableError):
+    """A daemon listens there but does not take connections (out of descriptors, hung)."""
 
 
 def check_socket(path: Path) -> os.stat_result | None:
