@@ -14,6 +14,11 @@ word marks say which written word it follows, and so whether it falls at a
 sentence end, a clause end, or inside a clause.
 The RTF of each request is measured in the same run (kk-speakd's log: synthesis
 time / audio time; the pipeline: the same from kk-synth's debug lines, one per chunk).
+
+With `--against CHECKOUT` (another tree of this project, e.g. main before the
+planner): first audio of one-sentence requests at the sink, a kk-speakd of this
+tree and one of that tree (its code put first on PYTHONPATH), warm side by side,
+requests alternating between them, each text new.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from at_sink import VOICED, percentiles
 from conftest import command
 from daemon_rig import SpeakDaemon
+from first_audio import SENTENCES
 from pulse_rig import RATE
 
 from kokoro_pipe.framing import Audio, StartAfter, WordMark, read_stream
@@ -54,6 +61,33 @@ def run(rig, directory: Path, requests: int) -> dict:
         result[f"pipeline_{threads}t"] = _pipeline(rig, directory / f"pipe-{threads}",
                                                    requests, threads)
         print(f"  pipeline {threads}t: {_brief(result[f'pipeline_{threads}t'])}", flush=True)
+    return result
+
+
+def against(rig, directory: Path, requests: int, other: Path) -> dict:
+    """First audio at the sink, this tree's kk-speakd vs `other`'s, alternating."""
+    daemons = {"this": SpeakDaemon(directory / "this", "--cache-mb", "0", env=rig.env),
+               "other": SpeakDaemon(directory / "other", "--cache-mb", "0",
+                                    env={**rig.env, "PYTHONPATH": str(other)})}
+    heard: dict[str, list[float]] = {name: [] for name in daemons}
+    try:
+        for daemon in daemons.values():
+            daemon.wait_ready()
+        for i in range(requests):
+            for kind, template in SENTENCES.items():
+                for name, daemon in daemons.items():
+                    rid = f"{name}-{kind}-{i}"
+                    with rig.record("one") as capture:
+                        written = daemon.write(json.dumps(
+                            {"text": template.format(f"{i + 1} {name}"), "id": rid}))
+                        daemon.request(rid, timeout=120)
+                    heard[name].append((capture.first_sound(written, VOICED) - written) * 1000)
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+    result = {name: percentiles(values) for name, values in heard.items()}
+    result["ratio_p50"] = result["this"]["p50"] / result["other"]["p50"]
+    result["other"]["tree"] = str(other)
     return result
 
 

@@ -47,10 +47,12 @@ from pulse_rig import PulseRig  # noqa: E402
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
+@click.option("--against", type=click.Path(file_okay=False, exists=True),
+              help="(j) also: first audio of one-sentence requests vs this checkout's kk-speakd.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               default=str(HERE / "results.json"), show_default=True)
 def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
-         long_: bool, json_path: str):
+         long_: bool, against: str | None, json_path: str):
     results: dict = {"machine": _machine()}
     wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i", "j"}
     pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
@@ -85,6 +87,12 @@ def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: in
                 results["f"] = f = at_sink.kk_play_tail(rig, tail_runs)
                 _print_f(f)
             if "j" in wanted:
+                if against:
+                    results["j_first_audio"] = f = planner.against(
+                        rig, Path(tmp) / "against", requests, Path(against).resolve())
+                    print(f"(j) first audio at the sink, one sentence: this {f['this']['p50']:.0f}"
+                          f" ms p50, {against} {f['other']['p50']:.0f} ms p50, "
+                          f"ratio {f['ratio_p50']:.3f}")
                 results["j"] = j = planner.run(rig, Path(tmp) / "planner", requests)
                 _print_j(j)
             if long_:
