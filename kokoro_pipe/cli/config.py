@@ -127,7 +127,7 @@ def _check_voice_or_speed(key: str, value) -> None:
     """The checks the commands make themselves, made here to name the file."""
     # Imported here: kk-say and kk-play need neither numpy nor the model.
     from kokoro_pipe.voice import files
-    from kokoro_pipe.voice.engine import check_speed, parse_voice, voice_names
+    from kokoro_pipe.voice.voices import check_speed, parse_voice, voice_names
 
     if key == "speed":
         check_speed(value)

@@ -24,7 +24,7 @@ from kokoro_pipe.daemon.fifo import (
 )
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError, NoInputError, UnavailableError, UsageError
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
-from kokoro_pipe.voice.engine import SPEED_RANGE
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 START_HINT = "start it with: kk-speakd & (or: systemctl --user enable --now kk-speakd.socket)"
 WRITE_TIMEOUT = 5.0  # a daemon this long without reading is hung

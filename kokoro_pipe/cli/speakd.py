@@ -42,10 +42,10 @@ from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.engine import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
 from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.vocoder import Windows
+from kokoro_pipe.voice.voices import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import click
 
@@ -24,10 +23,8 @@ from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.text.lexicon import Lexicon
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.planner import Policy
-from kokoro_pipe.voice.render import utterances, write_events
-from kokoro_pipe.voice.synthesis import Synthesizer
+from kokoro_pipe.voice.voices import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
@@ -112,6 +109,13 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, spe
             job = _borrow(paths, provider, windowed, options)
             if job is not None:
                 return job.run(lines, sink, progress)
+        # Imported only now: a borrowed run starts without the model's modules.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kokoro_pipe.voice.engine import Engine
+        from kokoro_pipe.voice.render import utterances, write_events
+        from kokoro_pipe.voice.synthesis import Synthesizer
+
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
             engine_loading = pool.submit(Engine, paths, threads, provider, windows_of(windowed))
