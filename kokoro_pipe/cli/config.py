@@ -30,18 +30,19 @@ KEYS = {
     "paragraph-pause": (float, int), "provider": (str,), "device": (str, int),
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
     "cache-mb": (int,), "vocoder-windows": (bool,), "daemon": (bool,),
-    "threads": (int,), "max-start-delay": (float, int),
+    "threads": (int,), "max-start-delay": (float, int), "autospawn": (bool,),
+    "idle-exit": (float, int),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
     "kk-synth": ("voice", "speed", *TEXT_KEYS, "sentence-pause", "clause-pause",
                  "paragraph-pause", "provider", "vocoder-windows", "daemon", "threads",
-                 "max-start-delay"),
+                 "max-start-delay", "autospawn"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
-                  "provider", "vocoder-windows", "threads", "max-start-delay"),
-    "kk-say": ("fifo",),
+                  "provider", "vocoder-windows", "threads", "max-start-delay", "idle-exit"),
+    "kk-say": ("fifo", "autospawn"),
 }
 TYPE_NAMES = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
 
