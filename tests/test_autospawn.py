@@ -158,3 +158,29 @@ def test_stop_without_a_daemon_exits_69(runtime):
                              text=True, timeout=60)
     assert stopped.returncode == 69
     assert stopped.stderr.startswith("kk-speakd: kk-speakd is not running")
+
+
+def test_a_daemon_that_cannot_start_costs_one_line(runtime, tmp_path):
+    env, place = runtime
+    place.directory.mkdir(mode=0o700)
+    (place.directory / "kk-speakd.log").mkdir()  # its log cannot be opened
+    result = synth(env)
+    _, err = result.communicate(timeout=300)
+    assert result.returncode == 0  # this run's output is whole all the same
+    assert err.decode().splitlines() == [
+        f"kk-synth: not starting kk-speakd: cannot start kk-speakd: "
+        f"{place.directory / 'kk-speakd.log'}: Is a directory"]
+    said = subprocess.run([command("kk-say"), TEXT], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert said.returncode == 69
+    assert said.stderr == (f"kk-say: cannot start kk-speakd: "
+                           f"{place.directory / 'kk-speakd.log'}: Is a directory\n")
+    (place.directory / "kk-speakd.log").rmdir()
+
+    env["KOKORO_PIPE_MODEL"] = str(tmp_path / "absent.onnx")  # the daemon exits 78
+    said = subprocess.run([command("kk-say"), TEXT], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert said.returncode == 69
+    assert said.stderr == (f"kk-say: kk-speakd could not start (exit 78); see "
+                           f"{place.directory / 'kk-speakd.log'}\n")
+    assert "absent.onnx" in (place.directory / "kk-speakd.log").read_text()

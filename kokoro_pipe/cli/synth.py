@@ -171,7 +171,7 @@ def _spawn(model_path, voices_path, provider: str, windowed: bool, threads: int 
         args += ["--threads", str(threads)]
     try:
         autospawn.spawn(Place(default_fifo_path()), *args)
-    except (OSError, KokoroPipeError) as e:
+    except KokoroPipeError as e:
         error("kk-synth", f"not starting kk-speakd: {e}")
 
 

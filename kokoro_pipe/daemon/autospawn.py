@@ -34,11 +34,14 @@ def log_path(place: Place) -> Path:
 def spawn(place: Place, *args: str) -> subprocess.Popen | None:
     """Start `kk-speakd --autospawned ARGS` for `place` in the background;
     None when one already holds its lock. Raises UnsafePathError for a directory
-    that is not privately ours, OSError when it cannot be started."""
+    that is not privately ours, UnavailableError when it cannot be started."""
     if lock_holder(place) is not None:
         return None
     prepare_directory(place.directory)
-    log = _open_log(log_path(place))
+    try:
+        log = _open_log(log_path(place))
+    except OSError as e:
+        raise UnavailableError(f"cannot start kk-speakd: {log_path(place)}: {e.strerror}") from None
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "kokoro_pipe.cli.speakd", "--fifo", str(place.fifo),
@@ -47,6 +50,8 @@ def spawn(place: Place, *args: str) -> subprocess.Popen | None:
             start_new_session=True,  # no terminal, no pipeline's process group: no SIGINT/SIGHUP
             cwd="/",  # holds no directory the user may want to unmount
         )
+    except OSError as e:
+        raise UnavailableError(f"cannot start kk-speakd: {e}") from None
     finally:
         os.close(log)
 
@@ -65,7 +70,7 @@ def wait_while_loading(place: Place, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and lock_holder(place) is not None:
         status = read_status(place.status)
-        if status is not None and status.get("state") != "loading":
+        if status is None or status.get("state") != "loading":  # none: not one of ours
             return
         time.sleep(POLL)
 
