@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sysconfig
 from pathlib import Path
@@ -9,6 +10,10 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
+
+# No command a test or a benchmark runs starts a kk-speakd of its own that could
+# outlive it (bench/ imports this too); tests of autospawn turn it back on.
+os.environ["KOKORO_PIPE_AUTOSPAWN"] = "0"
 
 
 def command(name: str) -> str:

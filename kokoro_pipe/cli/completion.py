@@ -27,7 +27,7 @@ def complete_if_asked(command: click.Command, prog: str) -> None:
 def voices(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Installed voice names; after a comma, the next voice of a blend."""
     from kokoro_pipe.voice import files
-    from kokoro_pipe.voice.engine import voice_names
+    from kokoro_pipe.voice.voices import voice_names
 
     done, _, current = incomplete.rpartition(",")
     if ":" in current:

@@ -30,18 +30,19 @@ KEYS = {
     "paragraph-pause": (float, int), "provider": (str,), "device": (str, int),
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
     "cache-mb": (int,), "vocoder-windows": (bool,), "daemon": (bool,),
-    "threads": (int,), "max-start-delay": (float, int),
+    "threads": (int,), "max-start-delay": (float, int), "autospawn": (bool,),
+    "idle-exit": (float, int),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
     "kk-synth": ("voice", "speed", *TEXT_KEYS, "sentence-pause", "clause-pause",
                  "paragraph-pause", "provider", "vocoder-windows", "daemon", "threads",
-                 "max-start-delay"),
+                 "max-start-delay", "autospawn"),
     "kk-g2p": TEXT_KEYS,
     "kk-play": ("device", "prebuffer-ms", "latency-ms"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
-                  "provider", "vocoder-windows", "threads", "max-start-delay"),
-    "kk-say": ("fifo",),
+                  "provider", "vocoder-windows", "threads", "max-start-delay", "idle-exit"),
+    "kk-say": ("fifo", "autospawn"),
 }
 TYPE_NAMES = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
 
@@ -127,7 +128,7 @@ def _check_voice_or_speed(key: str, value) -> None:
     """The checks the commands make themselves, made here to name the file."""
     # Imported here: kk-say and kk-play need neither numpy nor the model.
     from kokoro_pipe.voice import files
-    from kokoro_pipe.voice.engine import check_speed, parse_voice, voice_names
+    from kokoro_pipe.voice.voices import check_speed, parse_voice, voice_names
 
     if key == "speed":
         check_speed(value)

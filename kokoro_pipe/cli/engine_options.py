@@ -6,7 +6,6 @@ import click
 
 from kokoro_pipe.voice import providers
 from kokoro_pipe.voice.planner import MAX_WAIT
-from kokoro_pipe.voice.vocoder import Windows
 
 
 def engine_options(command):
@@ -32,5 +31,10 @@ def engine_options(command):
     return command
 
 
-def windows_of(windowed: bool) -> Windows | None:
-    return Windows() if windowed else None
+def windows_of(windowed: bool):
+    """The vocoder's windows (numpy: imported only for a model run here)."""
+    if not windowed:
+        return None
+    from kokoro_pipe.voice.vocoder import Windows
+
+    return Windows()

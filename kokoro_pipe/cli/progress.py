@@ -12,8 +12,10 @@ import os
 import stat
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
+if TYPE_CHECKING:  # imported when a bar is drawn: most runs draw none
+    from tqdm import tqdm
 
 LONG_JOB = 60.0  # seconds of audio
 CHARS_PER_SECOND = 15  # of speech at speed 1 (a 44-character sentence is ~2.6 s)
@@ -34,6 +36,8 @@ class Progress:
             self._start()
 
     def _start(self) -> None:
+        from tqdm import tqdm
+
         self.bar = tqdm(total=self.total, initial=self.chars, unit="char",
                         file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
                         desc="kk-synth", leave=True)

@@ -15,6 +15,7 @@ import click
 
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
+from kokoro_pipe.daemon import autospawn
 from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
     Place,
@@ -24,16 +25,18 @@ from kokoro_pipe.daemon.fifo import (
 )
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError, NoInputError, UnavailableError, UsageError
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
-from kokoro_pipe.voice.engine import SPEED_RANGE
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 START_HINT = "start it with: kk-speakd & (or: systemctl --user enable --now kk-speakd.socket)"
 WRITE_TIMEOUT = 5.0  # a daemon this long without reading is hung
+READY_TIMEOUT = autospawn.READY_TIMEOUT
 
 
-@click.command(help="""Ask kk-speakd to speak TEXT (the words joined; standard input if
-none), or send it a command. Returns at once, without waiting for the speech; exits 69
-within a second if kk-speakd is not running. Text too long for one atomic FIFO write
-is passed through a private spool file.""")
+@click.command(help=f"""Ask kk-speakd to speak TEXT (the words joined; standard input if
+none), or send it a command. Returns at once, without waiting for the speech. If no
+kk-speakd runs, starts one for text (see --autospawn; up to {READY_TIMEOUT:.0f} s for it
+to open its FIFO), else exits 69 within a second. Text too long for one atomic FIFO
+write is passed through a private spool file.""")
 @click.argument("words", nargs=-1, metavar="[TEXT]...")
 @click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False),
               help="Speak the text of this file.")
@@ -50,14 +53,19 @@ is passed through a private spool file.""")
 @click.option("--id", "request_id", metavar="ID", help="Id for the daemon's log.")
 @click.option("--fifo", type=click.Path(dir_okay=False), envvar="KOKORO_PIPE_FIFO",
               help="kk-speakd's FIFO [default: as kk-speakd --fifo-path].")
-def cli(words, file, interrupt, command, voice, speed, lang, request_id, fifo) -> int:
+@click.option("--autospawn/--no-autospawn", envvar="KOKORO_PIPE_AUTOSPAWN", default=True,
+              show_default=True, show_envvar=True,
+              help="When no kk-speakd runs, start one in the background for text; it "
+                   "leaves after ten idle minutes (see kk-speakd(1)).")
+def cli(words, file, interrupt, command, voice, speed, lang, request_id, fifo,
+        autospawn) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     if command and (words or file or interrupt or voice or speed or lang):
         raise UsageError(f"--{command} takes no text or request options")
     if words and file:
         raise UsageError("give TEXT or --file, not both")
     text = None if command or file else (" ".join(words) if words else _stdin_text())
-    fd = _open(place)  # first: nothing is spooled for a daemon that is not there
+    fd = _open(place, autospawn and not command)  # first: nothing spooled for no daemon
     try:
         line = command or _request_line(place, text, file, interrupt, voice, speed, lang,
                                         request_id)
@@ -103,16 +111,25 @@ def _spool(place: Place, text: str) -> str:
     return path
 
 
-def _open(place: Place) -> int:
+def _open(place: Place, spawn: bool) -> int:
+    fd = _try_open(place)
+    if fd is None and spawn:  # the daemon opens its FIFO before it loads the model
+        fd = autospawn.started(place, autospawn.spawn(place), lambda: _try_open(place))
+    if fd is None:
+        raise UnavailableError(f"kk-speakd is not running; {START_HINT}")
+    return fd
+
+
+def _try_open(place: Place) -> int | None:
+    """The FIFO open for writing; None while no daemon reads it."""
     check_fifo(place.fifo)  # refuses a symlink, a non-FIFO, another user's FIFO
     try:
         # Non-blocking: with no reader, open fails at once (ENXIO) instead of hanging.
-        fd = os.open(place.fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return os.open(place.fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
         if e.errno in (errno.ENXIO, errno.ENOENT):
-            raise UnavailableError(f"kk-speakd is not running; {START_HINT}") from None
+            return None
         raise KokoroPipeError(f"cannot open {place.fifo}: {e.strerror}", EXIT_IO) from None
-    return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:

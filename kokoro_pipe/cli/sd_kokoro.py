@@ -19,8 +19,8 @@ from kokoro_pipe.daemon.speechd.settings import Config, read_config
 from kokoro_pipe.daemon.speechd.voices import choose, speakable
 from kokoro_pipe.errors import UsageError
 from kokoro_pipe.voice import files as models
-from kokoro_pipe.voice.engine import voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
+from kokoro_pipe.voice.voices import voice_names
 
 CACHE_BYTES = 64 << 20  # short phrases a screen reader says again and again
 

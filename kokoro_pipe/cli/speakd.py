@@ -17,6 +17,7 @@ from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import run
 from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.cli.own_stderr import own_stderr
+from kokoro_pipe.daemon.control import stop_daemon
 from kokoro_pipe.daemon.core import Daemon
 from kokoro_pipe.daemon.fifo import (
     ATOMIC_BYTES,
@@ -29,6 +30,7 @@ from kokoro_pipe.daemon.fifo import (
     prepare_directory,
     read_lines,
 )
+from kokoro_pipe.daemon.idle import DEFAULT_IDLE_EXIT, IdleExit
 from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
 from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
@@ -44,10 +46,10 @@ from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.engine import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.phrase_cache import PhraseCache
 from kokoro_pipe.voice.planner import Policy
 from kokoro_pipe.voice.vocoder import Windows
+from kokoro_pipe.voice.voices import DEFAULT_VOICE, check_speed, parse_voice, voice_names
 
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
 
@@ -64,6 +66,13 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
 @click.option("--fifo-path", is_flag=True, help="Print the FIFO path and exit.")
 @click.option("--status", "show_status", is_flag=True,
               help="Print the running daemon's status as JSON; exit 69 if none runs.")
+@click.option("--stop", "stop", is_flag=True,
+              help="Stop the running daemon (SIGTERM) and wait for it; exit 69 if none runs.")
+@click.option("--idle-exit", type=click.FloatRange(0), envvar="KOKORO_PIPE_IDLE_EXIT",
+              show_envvar=True, metavar="SECONDS",
+              help=f"Exit after this long without a request or a kk-synth client; 0: never "
+                   f"[default: {DEFAULT_IDLE_EXIT:.0f} if autospawned, else never].")
+@click.option("--autospawned", is_flag=True, hidden=True)  # kk-synth or kk-say started it
 @click.option("--voice", shell_complete=completion.voices, metavar="NAME",
               envvar="KOKORO_PIPE_VOICE", default=DEFAULT_VOICE,
               show_default=True, show_envvar=True, help="Default voice.")
@@ -82,8 +91,9 @@ Logs one JSON line per request on stderr. See kk-speakd(1).""")
                    "$XDG_CACHE_HOME/kokoro-pipe/phrases.")
 @engine_options
 @click.pass_context
-def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, model_path,
-        voices_path, cache_mb, provider, windowed, threads, max_start_delay) -> int:
+def cli(ctx, fifo, fifo_path, show_status, stop, idle_exit, autospawned, voice, speed, lang,
+        gap, queue_size, model_path, voices_path, cache_mb, provider, windowed, threads,
+        max_start_delay) -> int:
     place = Place(Path(fifo) if fifo else default_fifo_path())
     ctx.obj = place
     if ctx.invoked_subcommand:
@@ -93,18 +103,24 @@ def cli(ctx, fifo, fifo_path, show_status, voice, speed, lang, gap, queue_size, 
         return 0
     if show_status:
         return _print_status(place)
+    if stop:
+        return stop_daemon(place)
     check_speed(speed)
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
     providers.check(provider)
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
+    if idle_exit is None:
+        idle_exit = DEFAULT_IDLE_EXIT if autospawned else 0
     return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap,
-                 windows_of(windowed), threads, Policy(max_wait=max_start_delay))
+                 windows_of(windowed), threads, Policy(max_wait=max_start_delay),
+                 autospawned, idle_exit)
 
 
 def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
           provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None,
-          threads: int | None = None, live: Policy | None = None) -> int:
+          threads: int | None = None, live: Policy | None = None,
+          autospawned: bool = False, idle_exit: float = 0) -> int:
     log = EventLog(own_stderr())  # a library's games with fd 2 cannot lose a line
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
@@ -113,7 +129,7 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     # socket's path ends us here, promptly, with one line (exit 77).
     listener = claim(place.socket)
     status = StatusFile(place.status)
-    status.update(state="loading")
+    status.update(state="loading", autospawned=autospawned)
     began = time.monotonic()
     engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
     turns = Turns()  # speech and kk-synth clients share the model, speech first
@@ -140,6 +156,12 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
             voice=voice, queue_size=queue_size, load_s=round(loaded - began, 2),
             warmup_s=round(time.monotonic() - loaded, 2))
         _notify_systemd("READY=1")
+        if idle_exit:
+            def leave() -> None:
+                log("idle", pid=os.getpid(), seconds=idle_exit)
+                stopping.set()
+
+            IdleExit(idle_exit, leave).watch(status)
         while not stopping.wait(1.0):
             pass
         log("stopping", pid=os.getpid())

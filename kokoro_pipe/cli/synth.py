@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import click
 
@@ -16,18 +16,18 @@ from kokoro_pipe.cli.frontend_options import make_g2p, make_pauses, pause_option
 from kokoro_pipe.cli.inputs import input_lines
 from kokoro_pipe.cli.output import FORMATS, choose_format, open_captions, open_sink
 from kokoro_pipe.cli.progress import Progress, input_chars, writes_a_file
-from kokoro_pipe.daemon import synth_client
+from kokoro_pipe.daemon import autospawn, synth_client
 from kokoro_pipe.daemon.fifo import Place, UnsafePathError, default_fifo_path
 from kokoro_pipe.daemon.synth_protocol import EngineSettings, SynthOptions
-from kokoro_pipe.errors import UsageError
+from kokoro_pipe.errors import KokoroPipeError, UsageError
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
 from kokoro_pipe.text.lexicon import Lexicon
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.engine import DEFAULT_VOICE, Engine, check_speed, parse_voice, voice_names
 from kokoro_pipe.voice.planner import Policy
-from kokoro_pipe.voice.render import utterances, write_events
-from kokoro_pipe.voice.synthesis import Synthesizer
+from kokoro_pipe.voice.voices import DEFAULT_VOICE, check_speed, parse_voice, voice_names
+
+LOADING_WAIT = 30.0  # seconds a loading kk-speakd is waited for before loading our own
 
 
 @click.command(help="""Synthesize speech with Kokoro-82M. Reads text lines (or,
@@ -70,12 +70,17 @@ stream carries word marks: when each word is heard, and what was written for it;
               default=True, show_default=True, show_envvar=True,
               help="Synthesize on a running kk-speakd's loaded model when it has the "
                    "same model files (the same samples, no loading); else in-process.")
+@click.option("--autospawn/--no-autospawn", envvar="KOKORO_PIPE_AUTOSPAWN", default=True,
+              show_default=True, show_envvar=True,
+              help="With --daemon, when no kk-speakd runs: start one in the background "
+                   "once this run is done, for later runs to borrow; it leaves after ten "
+                   "idle minutes (see kk-speakd(1)).")
 @text_options
 @pause_options
 def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, speed, lang,
         list_voices,
         model_path, voices_path, provider, windowed, threads, max_start_delay, use_daemon,
-        ssml_mode, emoji, lexicon_file, no_normalize, **pause_seconds) -> int:
+        autospawn, ssml_mode, emoji, lexicon_file, no_normalize, **pause_seconds) -> int:
     out = guard_stdout()
     fmt = choose_format(fmt, wav, raw, output)
     check_speed(speed)
@@ -109,9 +114,16 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, spe
                                    _lexicon(lang, phonemes, no_normalize, lexicon_file),
                                    (pauses.sentence, pauses.clause, pauses.paragraph),
                                    max_start_delay if live else None)
-            job = _borrow(paths, provider, windowed, options)
+            job = _borrow(paths, provider, windowed, options, autospawn)
             if job is not None:
                 return job.run(lines, sink, progress)
+        # Imported only now: a borrowed run starts without the model's modules.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kokoro_pipe.voice.engine import Engine
+        from kokoro_pipe.voice.render import utterances, write_events
+        from kokoro_pipe.voice.synthesis import Synthesizer
+
         # The model loads in a thread while spaCy and misaki load here.
         with ThreadPoolExecutor(1) as pool:
             engine_loading = pool.submit(Engine, paths, threads, provider, windows_of(windowed))
@@ -120,7 +132,10 @@ def cli(files, texts, phonemes, wav, raw, fmt, output, captions_path, voice, spe
         synthesizer = Synthesizer(engine, engine.style(voice), speed, g2p and g2p.words, pauses,
                                   ssml_mode, Policy(max_wait=max_start_delay) if live else None)
         events = synthesizer.stream(utterances(lines, phonemes))
-        return write_events(events, sink, pauses.paragraph, progress)
+        status = write_events(events, sink, pauses.paragraph, progress)
+    if use_daemon and autospawn:  # after our synthesis: never two models loading for one run
+        _spawn(model_path, voices_path, provider, windowed, threads)
+    return status
 
 
 def _lexicon(lang: str, phonemes: bool, no_normalize: bool, lexicon_file: str | None):
@@ -130,14 +145,34 @@ def _lexicon(lang: str, phonemes: bool, no_normalize: bool, lexicon_file: str | 
     return Lexicon.load(lexicon_file).entries
 
 
-def _borrow(paths, provider: str, windowed: bool, options: SynthOptions):
-    """A running kk-speakd's model when it is the same one; None: load our own."""
+def _borrow(paths, provider: str, windowed: bool, options: SynthOptions, wait: bool):
+    """A running kk-speakd's model when it is the same one; None: load our own.
+    With `wait`, a daemon still loading (one a run just started) is waited for."""
     settings = EngineSettings.of(paths, provider, windowed)
+    place = Place(default_fifo_path())
     try:
-        return synth_client.borrow(Place(default_fifo_path()).socket, settings, options)
+        if wait:
+            autospawn.wait_while_loading(place, LOADING_WAIT)
+        return synth_client.borrow(place.socket, settings, options)
     except (UnsafePathError, synth_client.Unresponsive) as e:
         error("kk-synth", f"not using kk-speakd: {e}")
         return None
+
+
+def _spawn(model_path, voices_path, provider: str, windowed: bool, threads: int | None) -> None:
+    """Start kk-speakd with this run's model, unless one runs; a failure costs one line."""
+    args = ["--provider", provider]
+    for option, path in (("--model", model_path), ("--voices", voices_path)):
+        if path:
+            args += [option, os.path.abspath(path)]  # the daemon runs in /
+    if windowed:
+        args.append("--vocoder-windows")
+    if threads:
+        args += ["--threads", str(threads)]
+    try:
+        autospawn.spawn(Place(default_fifo_path()), *args)
+    except KokoroPipeError as e:
+        error("kk-synth", f"not starting kk-speakd: {e}")
 
 
 main = run(cli, "kk-synth")

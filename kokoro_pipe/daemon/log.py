@@ -40,10 +40,19 @@ class StatusFile:
         self._lock = threading.Lock()
         self._fields: dict = {"pid": os.getpid(), "state": "loading", "queue": 0,
                               "current": None, "last_error": None, "done": 0}
+        self._observers: list = []
+
+    def observe(self, observer) -> None:
+        """Call `observer(fields)` before each write, from now on; it may add fields."""
+        with self._lock:
+            self._observers.append(observer)
+        self.update()
 
     def update(self, **fields) -> None:
         with self._lock:
             self._fields.update(fields, updated=round(time.time(), 3))
+            for observer in self._observers:
+                observer(self._fields)
             data = json.dumps(self._fields, ensure_ascii=False)
             try:
                 fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".status.")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kokoro_pipe import jsonlimits
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
-from kokoro_pipe.voice.engine import SPEED_RANGE
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 COMMANDS = ("stop", "cancel", "pause", "resume")
 PRIORITIES = ("queue", "interrupt")

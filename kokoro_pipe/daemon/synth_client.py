@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.audio.sinks import Sink
@@ -30,7 +31,9 @@ from kokoro_pipe.framing import (
     read_stream,
 )
 from kokoro_pipe.text.lines import Line, Rejected
-from kokoro_pipe.voice.render import Report
+
+if TYPE_CHECKING:  # the model's modules stay out of a borrowing kk-synth
+    from kokoro_pipe.voice.render import Report
 
 # The answer needs no model run (a voice lookup; misaki loaded, once, for a new
 # language); more than this is a hung or swamped daemon, passed over.

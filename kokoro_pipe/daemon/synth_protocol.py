@@ -28,7 +28,7 @@ from kokoro_pipe.framing import encode_ancillary
 from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
 from kokoro_pipe.text.lines import MAX_LINE_BYTES, Line, Rejected
 from kokoro_pipe.text.normalize import EMOJI_MODES
-from kokoro_pipe.voice.engine import SPEED_RANGE
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 PROTOCOL = 1
 KIND_MESSAGE, KIND_DONE, KIND_ERROR, KIND_ACCEPTED = 0xA0, 0xA1, 0xA2, 0xA3

@@ -10,41 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from kokoro_pipe import SAMPLE_RATE
-from kokoro_pipe.errors import UsageError
 from kokoro_pipe.text.chunks import CLAUSE_PAUSE, MODEL_MAX_PHONEMES, SENTENCE_PAUSE
 from kokoro_pipe.voice import memory, providers, timing, vocoder
 from kokoro_pipe.voice.files import ModelFiles
 from kokoro_pipe.voice.planner import Pace
 from kokoro_pipe.voice.split_model import FRAME
+from kokoro_pipe.voice.voices import parse_voice, voice_names
 
-SPEED_RANGE = (0.5, 2.0)  # what the model was trained for
-DEFAULT_VOICE = "af_heart"
 # What `--provider auto` times, once per model file: about a second of speech.
 PROBE_PHONEMES = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps."
-
-
-def check_speed(speed: float) -> float:
-    lo, hi = SPEED_RANGE
-    if not lo <= speed <= hi:
-        raise UsageError(f"speed {speed} out of range {lo}..{hi}")
-    return speed
-
-
-def parse_voice(spec: str, known: frozenset[str] | set[str]) -> list[tuple[str, float]]:
-    """`af_bella:0.6,af_sky:0.4` -> [(name, weight)]; a bare name weighs 1."""
-    parts = []
-    for item in spec.split(","):
-        name, _, weight = item.strip().partition(":")
-        if name not in known:
-            raise UsageError(f"unknown voice {name!r} (kk-synth --list-voices lists them)")
-        try:
-            w = float(weight) if weight else 1.0
-        except ValueError:
-            raise UsageError(f"voice weight {weight!r} in {spec!r} is not a number") from None
-        if not (w > 0 and np.isfinite(w)):
-            raise UsageError(f"voice weight {weight!r} in {spec!r} must be positive")
-        parts.append((name, w))
-    return parts
 
 
 @dataclass(frozen=True)
@@ -55,12 +29,6 @@ class Voiced:
     # (word index, first sample, sample after the last), from this piece's
     # start; a word may end in a later piece.
     words: tuple[tuple[int, int, int], ...] = ()
-
-
-def voice_names(voices_path) -> frozenset[str]:
-    """Names in a voices archive, read from its index without loading any voice."""
-    with np.load(voices_path) as archive:
-        return frozenset(archive.files)
 
 
 class Engine:

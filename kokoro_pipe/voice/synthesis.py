@@ -35,8 +35,9 @@ from kokoro_pipe.text.chunks import (
 from kokoro_pipe.text.g2p import Phonemized, Word
 from kokoro_pipe.text.lines import Rejected
 from kokoro_pipe.text.spans import SourceMap
-from kokoro_pipe.voice.engine import SPEED_RANGE, Engine
+from kokoro_pipe.voice.engine import Engine
 from kokoro_pipe.voice.planner import Policy, Schedule
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kokoro_pipe.daemon.speechd.voices import our_lang
 from kokoro_pipe.text import punctuation
-from kokoro_pipe.voice.engine import SPEED_RANGE
+from kokoro_pipe.voice.voices import SPEED_RANGE
 
 VOICE_TYPE = re.compile(r"(MALE|FEMALE)[123]|CHILD_(MALE|FEMALE)")
 
