@@ -91,12 +91,14 @@ class Capture:
             assert time.monotonic() < deadline, "the sink never sounded"
             time.sleep(0.005)
 
-    def sound_cut(self, written: float, silence: float = 0.1) -> float:
+    def sound_cut(self, written: float, silence: float = 0.1, until: int | None = None
+                  ) -> float:
         """When the sound that was sounding at `written` (a time.time()) stopped:
         the arrival of its last sample, the one before the first `silence` of
-        exact zeros. A cut quicker than one recorder block ends before `written`."""
+        exact zeros, or before frame `until` (where other sound begins, such as
+        the next request's). A cut quicker than one recorder block ends before `written`."""
         start = max(0, self.frame_at(written) - RATE // 10)  # back 100 ms: it was sounding
-        loud = np.flatnonzero(self.samples()[start:])
+        loud = np.flatnonzero(self.samples()[start:until])
         assert len(loud), "nothing was sounding at that time"
         breaks = np.flatnonzero(np.diff(loud) > silence * RATE)
         return self.arrived(start + int(loud[breaks[0]] if len(breaks) else loud[-1]))

@@ -33,7 +33,9 @@ def test_every_command_runs_with_no_environment(installed, name):
 
 
 def test_kk_synth_makes_audio_with_no_environment(installed, tmp_path):
-    result = bare(str(ROOT / "bin" / "kk-synth"), "-t", "Hi", "--raw", cwd=tmp_path)
+    # --no-autospawn: with no environment, it would start a kk-speakd that outlives the test.
+    result = bare(str(ROOT / "bin" / "kk-synth"), "-t", "Hi", "--raw", "--no-autospawn",
+                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     audio = np.frombuffer(result.stdout, np.float32)
     assert len(result.stdout) % 4 == 0 and len(audio) > 0.2 * 24_000
