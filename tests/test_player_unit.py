@@ -219,6 +219,22 @@ def test_play_events_follows_the_start_frame():
     assert started == [False, True] and p.stats.samples == 400
 
 
+def test_ignoring_advice_starts_after_the_prebuffer_alone():
+    devices = FakeDevices()
+    started: list[bool] = []
+
+    def events():
+        yield Header(RATE, 1)
+        yield StartAfter(300)
+        yield Audio(signal(200))  # above the prebuffer, below the advice
+        started.append("start" in devices.calls("out0"))
+        yield End()
+
+    p = player(devices, advice=False)
+    p.play_events(events(), lambda: True)
+    assert started == [True] and p.stats.samples == 200
+
+
 def test_drain_pushes_silence_then_waits_then_closes():
     devices, p = opened()
     p.write(signal(200))

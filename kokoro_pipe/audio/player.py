@@ -91,6 +91,7 @@ class Player:
         watch: DefaultOutputWatch | None = None,
         *,
         prebuffer: float = PREBUFFER,
+        advice: bool = True,
         block: float = BLOCK,
         preroll: float = PREROLL,
         fade: float = FADE,
@@ -101,6 +102,7 @@ class Player:
         the opener opens the default device)."""
         self._opener, self.watch, self._clock = opener, watch, clock
         self._prebuffer, self._block, self._preroll = prebuffer, block, preroll
+        self._advice = advice  # False: the prebuffer alone decides the start (--ignore-advice)
         self._fade, self._idle_close = fade, idle_close
         self.stats = PlayStats()
         self._format: tuple[int, int] | None = None
@@ -242,7 +244,7 @@ class Player:
                     self.write(event.samples)
                     if self._pending and self._started and input_ready is not None:
                         self._wait_for(input_ready)
-                elif isinstance(event, StartAfter):
+                elif isinstance(event, StartAfter) and self._advice:
                     self.advise(event.frames)
                 elif isinstance(event, WordMark):
                     self._words.append((utterance_start + event.start, event))

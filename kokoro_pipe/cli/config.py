@@ -31,7 +31,7 @@ KEYS = {
     "prebuffer-ms": (int,), "latency-ms": (int,), "fifo": (str,), "queue-size": (int,),
     "cache-mb": (int,), "vocoder-windows": (bool,), "daemon": (bool,),
     "threads": (int,), "max-start-delay": (float, int), "autospawn": (bool,),
-    "idle-exit": (float, int),
+    "idle-exit": (float, int), "ignore-advice": (bool,),
 }
 TEXT_KEYS = ("lang", "emoji", "lexicon")
 COMMANDS = {
@@ -39,7 +39,7 @@ COMMANDS = {
                  "paragraph-pause", "provider", "vocoder-windows", "daemon", "threads",
                  "max-start-delay", "autospawn"),
     "kk-g2p": TEXT_KEYS,
-    "kk-play": ("device", "prebuffer-ms", "latency-ms"),
+    "kk-play": ("device", "prebuffer-ms", "latency-ms", "ignore-advice"),
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
                   "provider", "vocoder-windows", "threads", "max-start-delay", "idle-exit"),
     "kk-say": ("fifo", "autospawn"),

@@ -35,14 +35,17 @@ system default output when it changes, unless --device is given.""")
 @click.option("--list-devices", is_flag=True, help="Print the output devices and exit.")
 @click.option("--prebuffer-ms", type=click.IntRange(0, 60_000),
               default=round(PREBUFFER * 1000), show_default=True,
-              help="Audio to queue before the device starts.")
+              help="Audio to queue before the device starts (the least, if the stream "
+                   "advises more).")
+@click.option("--ignore-advice", is_flag=True,
+              help="Start after --prebuffer-ms alone, ignoring the stream's start advice.")
 @click.option("--latency-ms", type=click.IntRange(10, 10_000), default=round(LATENCY * 1000),
               show_default=True, help="Device buffer.")
 @click.option("--stats", is_flag=True, help="Print one JSON line of statistics on stderr at exit.")
 @click.option("--words", is_flag=True,
               help="Print each word on stderr as it is heard (from the stream's word marks).")
-def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_ms, stats,
-        words) -> int:
+def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, ignore_advice, latency_ms,
+        stats, words) -> int:
     exit_on_signals(grace=SIGNAL_GRACE)
     _quiet_c_stderr()
     if list_devices:
@@ -52,7 +55,7 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, latency_m
         raise UsageError("--rate and --channels describe --raw input only")
     raw_format = RawFormat(rate or 24000, channels or 1) if raw else None
     player = Player(lambda r, c: devices.open_output(device, r, c, latency_ms / 1000),
-                    prebuffer=prebuffer_ms / 1000)
+                    prebuffer=prebuffer_ms / 1000, advice=not ignore_advice)
     if words:
         player.on_word = lambda mark: print(mark.text, file=sys.stderr, flush=True)
     source = watch = None
