@@ -35,6 +35,7 @@ from conftest import command
 from daemon_rig import SpeakDaemon
 from first_audio import SENTENCES
 from pulse_rig import RATE
+from throughput import ARTICLE
 
 from kokoro_pipe.framing import Audio, StartAfter, WordMark, read_stream
 
@@ -52,15 +53,22 @@ def paragraph(i: int) -> str:
     return PARAGRAPH.format(SUBJECTS[i % len(SUBJECTS)], 100 + i, 7 + i % 40)
 
 
-def run(rig, directory: Path, requests: int) -> dict:
+def run(rig, directory: Path, requests: int, article: bool = True) -> dict:
+    """`requests` paragraphs per way of playing and thread count; then, with
+    `article`, the article once each way at 1 thread."""
     result = {}
     for threads in (2, 1):
-        result[f"speakd_{threads}t"] = _speakd(rig, directory / f"speakd-{threads}", requests,
-                                               threads)
-        print(f"  speakd {threads}t: {_brief(result[f'speakd_{threads}t'])}", flush=True)
-        result[f"pipeline_{threads}t"] = _pipeline(rig, directory / f"pipe-{threads}",
-                                                   requests, threads)
-        print(f"  pipeline {threads}t: {_brief(result[f'pipeline_{threads}t'])}", flush=True)
+        for way, play in (("speakd", _speakd), ("pipeline", _pipeline)):
+            texts = [paragraph(i + 1000 * threads + (5000 if way == "pipeline" else 0))
+                     for i in range(requests)]
+            name = f"{way}_{threads}t"
+            result[name] = play(rig, directory / name, texts, threads)
+            print(f"  {name}: {_brief(result[name])}", flush=True)
+    if article:
+        for way, play in (("speakd", _speakd), ("pipeline", _pipeline)):
+            name = f"article_{way}_1t"
+            result[name] = play(rig, directory / name, [ARTICLE.read_text().strip()], 1)
+            print(f"  {name}: {_brief(result[name])}", flush=True)
     return result
 
 
@@ -95,14 +103,13 @@ def _brief(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k != "rows"}
 
 
-def _speakd(rig, directory: Path, n: int, threads: int) -> dict:
+def _speakd(rig, directory: Path, texts: list[str], threads: int) -> dict:
     daemon = SpeakDaemon(directory, "--threads", str(threads), "--cache-mb", "0", env=rig.env)
     rows = []
     try:
         daemon.wait_ready()
-        for i in range(n):
+        for i, text in enumerate(texts):
             rid = f"p{threads}-{i}"
-            text = paragraph(i + 1000 * threads)
             with rig.record("one") as capture:
                 daemon.write(json.dumps({"text": text, "id": rid}))
                 record = daemon.request(rid, timeout=600)
@@ -119,12 +126,11 @@ def _speakd(rig, directory: Path, n: int, threads: int) -> dict:
     return _summary(rows)
 
 
-def _pipeline(rig, directory: Path, n: int, threads: int) -> dict:
+def _pipeline(rig, directory: Path, texts: list[str], threads: int) -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     env = {**rig.env, "KOKORO_PIPE_DAEMON": "0"}
     rows = []
-    for i in range(n):
-        text = paragraph(i + 5000 + 1000 * threads)
+    for i, text in enumerate(texts):
         tee = directory / f"{i}.kkp"
         script = (f"KOKORO_PIPE_LOG=debug {command('kk-synth')} --threads {threads} "
                   f"-t \"$1\" | tee {tee} | {command('kk-play')} --stats --device one")
@@ -141,7 +147,9 @@ def _pipeline(rig, directory: Path, n: int, threads: int) -> dict:
         rtf = sum(c["done"] - c["started"] for c in chunks) / sum(c["seconds"] for c in chunks)
         audio, advice, words = _stream(tee.read_bytes())
         judged = _judge(capture.samples(), len(audio), audio, text)
-        judged["pauses_after"] = _where(capture.samples(), words, len(audio))
+        judged["pauses_after"] = [_boundary(text, word)
+                                  for word in _where(capture.samples(), words,
+                                                     _longest_zero_run(audio))]
         rows.append(judged | {
             "rtf": round(rtf, 3), "underruns": stats["underruns"],
             "logged_added_ms": stats.get("added_silence_ms"), "hold_ms": advice})
@@ -160,12 +168,24 @@ def _stream(data: bytes) -> tuple[np.ndarray, float | None, list[WordMark]]:
     return np.concatenate(audio), advice, words
 
 
-def _where(captured: np.ndarray, words: list[WordMark], made: int) -> list[str]:
-    """The written word before each added pause: capture positions less the
-    silence added before them are stream positions, which word marks name."""
+def _boundary(text: str, word: WordMark | None) -> str:
+    """Where a pause after `word` falls in the text the user wrote: "sentence",
+    "clause" (the punctuation after the word says which) or "inside" a clause."""
+    if word is None or word.span is None:
+        return "start" if word is None else "unknown"
+    after = text[word.span[1]:].lstrip(" \"')")
+    if after[:1] in (".", "!", "?") or not after:
+        return "sentence"
+    return "clause" if after[:1] in (",", ";", ":", "\u2014", "\u2013") else "inside"
+
+
+def _where(captured: np.ndarray, words: list[WordMark], own: int) -> list[WordMark | None]:
+    """The word mark before each added pause (None: before the first word):
+    capture positions less the silence added before them are stream positions,
+    which word marks name. `own`: the longest pause the stream itself has."""
     sounding = np.flatnonzero(captured)
     heard = captured[sounding[0]:sounding[-1] + 1]
-    own = round(0.3 * RATE) + RATE // 50
+    own += RATE // 50
     zero = np.concatenate([[False], heard == 0, [False]])
     edges = np.flatnonzero(np.diff(zero.astype(np.int8)))
     added, after = 0, []
@@ -173,8 +193,8 @@ def _where(captured: np.ndarray, words: list[WordMark], made: int) -> list[str]:
         if b - a <= own:
             continue
         at = a - added  # in the stream, from its first sounding sample
-        before = [w.text for w in words if w.start <= at]
-        after.append(before[-1] if before else "(start)")
+        before = [w for w in words if w.start <= at]
+        after.append(before[-1] if before else None)
         added += (b - a) - own
     return after
 

@@ -208,6 +208,9 @@ def _print_j(j: dict) -> None:
               f"  added ms p50 {s['added_ms_p50']:.1f} max {s['added_ms_max']:.1f}"
               f"  >20 ms: {s['requests_over_20ms']}  unexpected pauses {s['unexpected_pauses']}"
               f"  hold p50 {s['hold_ms_p50']:.0f} ms")
+        if s["pauses_after"]:
+            where = {w: s["pauses_after"].count(w) for w in sorted(set(s["pauses_after"]))}
+            print(f"  {'':12} the unexpected pauses fall: {where}")
 
 
 def _print_f(f: dict) -> None:
