@@ -26,6 +26,9 @@ def said(text: str) -> str:
     ("zero\u200bwidth\u00ad soft\ufeff", "zerowidth soft"),
     ("odd\u00a0spaces\u2009and\u3000more", "odd spaces and more"),
     ("bell\x07 and delete\x7f", "bell and delete"),
+    ("It&#39;s done &amp; dusted&nbsp;now", "It's done & dusted now"),
+    ("&quot;ok&quot; &#x2014; AT&T &copy 2024", '"ok" \u2014 AT&T &copy 2024'),
+    ("&#0; &#1114112; &bogus;", "\ufffd \ufffd &bogus;"),  # no control char, no crash
 ])
 def test_controls(text, expected):
     assert nz.controls(text) == expected
@@ -229,6 +232,8 @@ def test_a_period_after_am_or_pm_that_ends_the_sentence_stays(text, expected):
     ("v1.2.3", "version one point two point three"),
     ("Version v2.0", "Version two point zero"),
     ("Python 3.12", "Python three point twelve"),
+    ("Python 3.12 to 3.13", "Python three point twelve to three point thirteen"),
+    ("versions 1.4 or 1.5", "versions one point four or one point five"),
     ("1.10.2", "one point ten point two"),
     ("V1.2", "version one point two"),
     ("v2 is out", "version two is out"),

@@ -15,6 +15,7 @@ SPOKEN = {
     "#TTS is trending, says @name.": "hashtag TTS is trending, says at name.",
     "He was a bass player.": "He was a [bass](/bˈAs/) player.",
     "There was a tear in the sheet.": "There was a [tear](/tˈɛɹ/) in the sheet.",
+    "It&#39;s on Python 3.12-3.13.": "It's on Python three point twelve to three point thirteen.",
 }
 PHONEMES = {
     "#TTS is trending.": "hˈæʃtˌæɡ tˌitˌiˈɛs",  # "hashtag T T S"

@@ -3,6 +3,7 @@ becomes plain text."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -14,10 +15,15 @@ ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u2060\ufeff\ue000-\uf8ff]")  # incl. private use
 ODD_SPACE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# "It&#39;s", "&amp;", "&mdash;" from web pages and feeds; the semicolon is required,
+# so "AT&T" and "&copy 2024" stay as written.
+ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def controls(text: str) -> str:
-    """Terminal colours, control characters and invisible characters out; odd spaces plain."""
+    """Terminal colours, control characters and invisible characters out; odd spaces
+    plain; HTML character references decoded."""
+    text = ENTITY.sub(lambda m: html.unescape(m.group()), text)
     text = ANSI_ESCAPE.sub("", text)
     text = INVISIBLE.sub("", text)
     text = ODD_SPACE.sub(" ", CONTROL.sub(" ", text))

@@ -69,8 +69,9 @@ def handles(text: str) -> str:
 VERSION = re.compile(r"(?<![\w.])(?:v|V(?=\d+\.\d))(\d+(?:\.\d+)*)(?![\w.]|\.\d)"
                      r"|(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\w]|\.\d)")
 VERSION_V = re.compile(r"(?i)\b(version|release)\s+v(?=\d)")
-VERSION_WORD = re.compile(
-    r"(?i)\b(version|release|python|node|java|ios|android|macos)\s+(\d+(?:\.\d+)+)\b")
+VERSION_WORD = re.compile(  # and a second version after it: "Python 3.12 to 3.13" (a range)
+    r"(?i)\b(versions?|releases?|python|node|java|ios|android|macos)\s+(\d+(?:\.\d+)+)"
+    r"(?:(\s+(?:to|through|or|and)\s+)(\d+(?:\.\d+)+))?\b")
 
 
 def _dotted(s: str, point: str = "point") -> str:
@@ -90,7 +91,8 @@ def versions(text: str) -> str:
         return _dotted(m.group(2))
 
     text = VERSION_V.sub(r"\1 ", text)
-    text = VERSION_WORD.sub(lambda m: f"{m.group(1)} {_dotted(m.group(2))}", text)
+    text = VERSION_WORD.sub(lambda m: f"{m.group(1)} {_dotted(m.group(2))}"
+                            + (f"{m.group(3)}{_dotted(m.group(4))}" if m.group(4) else ""), text)
     return VERSION.sub(spell, text)
 
 
