@@ -129,9 +129,19 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     # socket's path ends us here, promptly, with one line (exit 77).
     listener = claim(place.socket)
     status = StatusFile(place.status)
-    status.update(state="loading", autospawned=autospawned)
     began = time.monotonic()
-    engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
+    try:  # a stop while loading (kk-speakd --stop, systemd) leaves no socket or status behind
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, _stop_loading)
+        status.update(state="loading", autospawned=autospawned)
+        engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
+    except _StoppedLoading:
+        log("stopping", pid=os.getpid(), state="loading")
+        listener.close()
+        place.socket.unlink(missing_ok=True)
+        status.remove()
+        os.close(lock)
+        return 0
     turns = Turns()  # speech and kk-synth clients share the model, speech first
     styles = StyleCache(voice)  # and the styles of recent voices
     source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, styles,
@@ -174,6 +184,14 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     if reader_failed:  # exit non-zero so that launchd or systemd restart us
         raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
     return 0  # a requested stop is a success: launchd and systemd do not restart it
+
+
+class _StoppedLoading(BaseException):  # not an error for a library to catch
+    """A stop signal while the model loads: no thread runs yet, so the main one unwinds."""
+
+
+def _stop_loading(*_) -> None:
+    raise _StoppedLoading
 
 
 def _read(fd: int, daemon: Daemon, stopping: threading.Event, failed: list[str],
