@@ -13,6 +13,7 @@ from kokoro_pipe.audio.input import RawFormat, ReadAhead, input_events, open_sou
 from kokoro_pipe.audio.player import PREBUFFER, Player, PlayStats
 from kokoro_pipe.cli import completion
 from kokoro_pipe.cli.common import exit_on_signals, run
+from kokoro_pipe.cli.own_stderr import own_stderr
 from kokoro_pipe.errors import EXIT_SIGINT, InputError, UsageError
 from kokoro_pipe.framing import MAX_CHANNELS, MAX_RATE, StreamFormatError, TruncatedStreamError
 
@@ -47,7 +48,7 @@ system default output when it changes, unless --device is given.""")
 def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, ignore_advice, latency_ms,
         stats, words) -> int:
     exit_on_signals(grace=SIGNAL_GRACE)
-    _quiet_c_stderr()
+    own_stderr()  # PortAudio and ALSA print to fd 2 from C; kk-play says each failure once
     if list_devices:
         _list_devices()
         return 0
@@ -85,21 +86,6 @@ def cli(file, raw, rate, channels, device, list_devices, prebuffer_ms, ignore_ad
     finally:
         wrap_up()
     return 0
-
-
-def _quiet_c_stderr() -> None:
-    """PortAudio and ALSA print diagnostics to fd 2 from C ("Expression ... failed").
-    kk-play reports every failure itself in one line, so fd 2 goes to /dev/null
-    and Python's stderr keeps the real one (KOKORO_PIPE_DEBUG=1: leave both)."""
-    if os.environ.get("KOKORO_PIPE_DEBUG"):
-        return
-    sys.stderr.flush()
-    real = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    sys.stderr = open(  # noqa: SIM115 - the process's stderr from now on
-        real, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
 
 
 def _list_devices() -> None:
