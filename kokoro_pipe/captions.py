@@ -32,6 +32,9 @@ class Word:
     start: float  # seconds from the start of the whole audio stream
     end: float  # seconds, > start
     utterance: int  # id of the utterance (input line) it belongs to
+    # A sentence ends after it, as spoken (kk-synth knows: "Dr." is not one);
+    # None: judged by its text's punctuation.
+    sentence_end: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class _Timed:
     start: int  # milliseconds
     end: int
     utterance: int
+    sentence_end: bool | None = None
 
 
 def format_for(path: str) -> str:
@@ -76,7 +80,7 @@ class CaptionWriter:
         start = max(_ms(w.start), self._last_end, 0)
         end = max(_ms(w.end), start + 1)
         self._last_end = end
-        self._timed(_Timed(w.text, start, end, w.utterance))
+        self._timed(_Timed(w.text, start, end, w.utterance, w.sentence_end))
 
     def close(self) -> None:
         """Write what is pending; `out` stays open (it may be stdout)."""
@@ -111,8 +115,9 @@ class _CueWriter(CaptionWriter):
         if last and (w.utterance != last.utterance or w.start - last.end > MAX_PAUSE_MS):
             self._flush()
         self._pending.append(_Timed(text, w.start, w.end, w.utterance))
+        ends = w.sentence_end if w.sentence_end is not None else SENTENCE_END.search(text)
         # Known complete now, so written now, not when the next word arrives.
-        if len(self._pending) >= MAX_CUE_WORDS or SENTENCE_END.search(text):
+        if len(self._pending) >= MAX_CUE_WORDS or ends:
             self._flush()
 
     def close(self) -> None:

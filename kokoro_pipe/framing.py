@@ -87,6 +87,7 @@ class WordMark:
     end: int
     text: str
     span: tuple[int, int] | None = None
+    sentence_end: bool = False  # a sentence ends after it (not after "Dr." spoken "doctor")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ def encode_ancillary(kind: int, payload: bytes) -> bytes:
 def encode_word(mark: WordMark) -> bytes:
     record = {"utterance": mark.utterance, "start": mark.start, "end": mark.end,
               "text": mark.text, "span": list(mark.span) if mark.span else None}
+    if mark.sentence_end:  # only then: the key is optional, older readers ignore it
+        record["sentence_end"] = True
     return encode_ancillary(KIND_WORD, json.dumps(record, ensure_ascii=False,
                                                   separators=(",", ":")).encode())
 
@@ -260,10 +263,11 @@ def _parse_word(payload: bytes, offset: int) -> WordMark:
         r = jsonlimits.loads(payload)
         span = r["span"]
         mark = WordMark(r["utterance"], r["start"], r["end"], r["text"],
-                        None if span is None else (span[0], span[1]))
+                        None if span is None else (span[0], span[1]),
+                        r.get("sentence_end", False))
         ints = [mark.utterance, mark.start, mark.end, *(mark.span or ())]
         if not (all(type(i) is int for i in ints) and isinstance(mark.text, str)
-                and 0 <= mark.start <= mark.end):
+                and 0 <= mark.start <= mark.end and type(mark.sentence_end) is bool):
             raise ValueError
     except (ValueError, KeyError, TypeError, IndexError):  # JsonError is a ValueError
         raise StreamFormatError(f"word frame at byte {offset} is not a valid word mark") from None

@@ -138,6 +138,14 @@ def test_not_a_sentence_end(word):
     assert cue_texts([W(word, 0, 1, 0), W("next", 1, 2, 0)]) == [f"{word} next"]
 
 
+def test_a_sentence_end_known_from_speech_wins_over_the_written_dot():
+    """kk-synth's marks say where a sentence ends as spoken: "Dr." (read
+    "doctor") ends none, "noon" before its full stop ends one."""
+    words = [W("Dr.", 0, 1, 0, False), W("Smith", 1, 2, 0, False), W("noon", 2, 3, 0, True),
+             W("Next", 3, 4, 0, False)]
+    assert cue_texts(words) == ["Dr. Smith noon", "Next"]
+
+
 def test_pause_of_exactly_one_second_does_not_split():
     words = [W("a", 0, 1, 0), W("b", 2.0, 2.5, 0), W("c", 3.501, 4, 0)]
     assert cue_texts(words) == ["a b", "c"]

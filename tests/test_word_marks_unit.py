@@ -102,6 +102,14 @@ def test_word_frames_round_trip_and_match_the_manual_vectors():
     assert list(read_stream(stream)) == [Header(24000)], "readers not asking skip them"
 
 
+def test_a_sentence_end_after_a_word_is_an_optional_key_both_ways():
+    mark = WordMark(1, 0, 600, "noon", (15, 19), sentence_end=True)
+    assert encode_word(mark).endswith(b',"sentence_end":true}')
+    stream = io.BytesIO(encode_header(24000) + encode_word(mark))
+    assert list(read_stream(stream, words=True))[1:] == [mark]
+    assert b"sentence_end" not in encode_word(WordMark(1, 0, 600, "Dr.", (6, 9)))
+
+
 @pytest.mark.parametrize("payload", [
     b"not json", b"[]", b'{"utterance":1}',
     b'{"utterance":1,"start":5,"end":4,"text":"x","span":null}',
@@ -109,6 +117,7 @@ def test_word_frames_round_trip_and_match_the_manual_vectors():
     b'{"utterance":1,"start":0,"end":4,"text":3,"span":null}',
     b'{"utterance":1,"start":0,"end":4,"text":"x","span":[1]}',
     b'{"utterance":1.5,"start":0,"end":4,"text":"x","span":null}',
+    b'{"utterance":1,"start":0,"end":4,"text":"x","span":null,"sentence_end":1}',
 ])
 def test_a_bad_word_frame_is_a_format_error_for_a_reader_of_words(payload):
     stream = io.BytesIO(encode_header(24000) + encode_ancillary(0x90, payload))

@@ -113,6 +113,17 @@ def test_phonemes_from_kk_g2p_json_time_the_same_words(framed, tmp_path):
     assert [(m.text, m.span) for m in marks] == [(m.text, m.span) for m in text_marks]
 
 
+def test_cues_end_where_sentences_end_as_spoken(tmp_path):
+    """Not after "Dr." or "St." (their dots are read as part of the word), but
+    after "noon" and "stop", whose sentence punctuation follows the word."""
+    out = tmp_path / "c.srt"
+    text = 'I met Dr. Smith at noon. He said "stop!" to St. Claire, then left.'
+    result = synth("--raw", "-t", text, "--captions", str(out))
+    assert result.returncode == 0, result.stderr
+    cues = [block.splitlines()[2] for block in out.read_text().strip().split("\n\n")]
+    assert cues == ["I met Dr. Smith at noon", "He said stop", "to St. Claire then left"]
+
+
 def test_vtt_and_srt_captions_with_wav_and_raw_output(tmp_path):
     for fmt, audio_flag in (("vtt", "--wav"), ("srt", "--raw")):
         out = tmp_path / f"c.{fmt}"

@@ -165,7 +165,8 @@ class CaptionedSink:
         at = self._utterance_start
         for m in marks:
             self._writer.word(captions.Word(m.text, (at + m.start) / self._rate,
-                                            (at + m.end) / self._rate, m.utterance))
+                                            (at + m.end) / self._rate, m.utterance,
+                                            m.sentence_end))
 
     def end(self, meta: dict) -> None:
         self._inner.end(meta)

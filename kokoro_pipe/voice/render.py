@@ -79,8 +79,8 @@ def write_events(events, sink: Sink, gap: float, report: Report) -> int:
             if gap_due:
                 gap_due, at = False, silence
             if event.words:
-                sink.words([WordMark(event.utterance.id, at + w.start, at + w.end, w.text, w.span)
-                            for w in event.words])
+                sink.words([WordMark(event.utterance.id, at + w.start, at + w.end, w.text, w.span,
+                                     w.sentence_end) for w in event.words])
             sink.audio(event.samples)
             seam.passed(event.samples)
             at += len(event.samples)

@@ -69,6 +69,7 @@ class WordTime:
     end: int  # may lie in audio that comes later
     text: str
     span: tuple[int, int] | None  # in Utterance.written; None when unknown
+    sentence_end: bool = False  # what was spoken has a sentence end after it
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class Finished:
 
 log = logging.getLogger(__name__)
 JOIN_TIMEOUT = 30.0  # longer than any one chunk takes
+# Sentence punctuation right after a word's phonemes, closing quotes around it or not: "stop!"
+SENTENCE_AFTER = re.compile(r"[\"'”’»)\]}]*[.!?…]")
 
 
 class NothingToSay(ValueError):
@@ -343,9 +346,12 @@ def _runs(phonemes: str) -> list[Word]:
 
 
 def _heard(utt: Utterance, word: Word, start: int, end: int, phonemes: str) -> WordTime:
+    # Judged on what was spoken, not written: the dot of "Dr." is gone from
+    # "doctor", the one after "noon." is still there.
+    ends = SENTENCE_AFTER.match(phonemes, word.phonemes[1]) is not None
     if word.source is None:
-        return WordTime(start, end, phonemes[slice(*word.phonemes)], None)
-    return WordTime(start, end, utt.written[slice(*word.source)], word.source)
+        return WordTime(start, end, phonemes[slice(*word.phonemes)], None, ends)
+    return WordTime(start, end, utt.written[slice(*word.source)], word.source, ends)
 
 
 @dataclass(frozen=True)
