@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from kokoro_pipe.cli.common import run
+from kokoro_pipe.cli.own_stderr import own_stderr
 from kokoro_pipe.daemon.fifo import default_fifo_path, prepare_directory
 from kokoro_pipe.daemon.log import StatusFile
 from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
@@ -34,6 +35,7 @@ def cli(config: str | None) -> int:
         settings = read_config(Path(config) if config and Path(config).is_file() else None)
     except (OSError, ValueError) as e:
         raise UsageError(f"module configuration: {e}") from None
+    own_stderr()  # the log is speech-dispatcher's record: PortAudio's games with fd 2 lose lines
     return serve(sys.stdin.buffer, sys.stdout.buffer, lambda module: _load(module, settings))
 
 
