@@ -20,6 +20,7 @@ import pytest
 from conftest import command
 from daemon_rig import module_daemon
 from test_autospawn import daemons_of, log_events, wait_until
+from test_speechd import LONG, STOP_BOUND
 
 from kokoro_pipe.daemon.fifo import Place, lock_holder
 
@@ -123,6 +124,23 @@ def test_with_kk_speakd_running_sd_kokoro_speaks_through_it_and_loads_no_model(
     status = json.loads((speakd.fifo.parent / "status.json").read_text())
     assert borrowing.proc.pid in [c["pid"] for c in status["clients"]]
     assert [e["state"] for e in borrowing.events("kk-speakd")] == ["borrowed"]
+
+
+def test_a_stop_cuts_a_borrowed_message_and_the_next_one_is_spoken(borrowing, speakd, pulse):
+    borrowing.init()
+    with pulse.record("one") as capture:
+        borrowing.send("SPEAK", LONG, ".")
+        assert [borrowing.reply() for _ in range(3)] == [
+            "202 OK RECEIVING MESSAGE", "200 OK SPEAKING", "701 BEGIN"]
+        capture.wait_sounding(0.5, timeout=REPLY_TIMEOUT)
+        written = time.time()
+        borrowing.send("STOP")
+        assert borrowing.reply() == "703 STOP"
+        delay = capture.sound_cut(written) - written
+    print(f"STOP: silent at the sink {delay * 1000:.0f} ms after it was sent")
+    assert delay < STOP_BOUND
+    assert borrowing.speak("And on.")[-1] == "702 END"
+    assert not borrowing.loaded_onnxruntime()
 
 
 @pytest.fixture
