@@ -110,9 +110,10 @@ def test_a_request_goes_through_and_bad_ones_are_named():
     assert protocol.decode_request(protocol.encode_request(ENGINE, options)) == (
         protocol.PROTOCOL, ENGINE, options)
     assert protocol.decode_request(b'{"protocol": 99}\n') == (99, None, None)
+    assert protocol.decode_request(protocol.encode_hold()) == (protocol.PROTOCOL, None, None)
     good = protocol.encode_request(ENGINE, options).decode()
     for bad, reason in [("nonsense", "not JSON"), ("[]", "not a JSON object"),
-                        ('{"protocol": 1}', "needs"),
+                        ('{"protocol": 1}', "needs"), ('{"protocol": 1, "hold": 1}', "needs"),
                         (good.replace('"speed":1.25', '"speed":9'), "speed"),
                         (good.replace('"speed":1.25', '"speed":true'), "speed"),
                         (good.replace('"lang":"en-gb"', '"lang":"xx"'), "lang"),

@@ -43,6 +43,7 @@ COMMANDS = {
     "kk-speakd": ("fifo", "voice", "speed", "lang", "paragraph-pause", "queue-size", "cache-mb",
                   "provider", "vocoder-windows", "threads", "max-start-delay", "idle-exit"),
     "kk-say": ("fifo", "autospawn"),
+    "sd_kokoro": ("daemon", "autospawn"),
 }
 TYPE_NAMES = {str: "a string", float: "a number", int: "an integer", bool: "true or false"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 
 import click
@@ -161,14 +160,7 @@ def _borrow(paths, provider: str, windowed: bool, options: SynthOptions, wait: b
 
 def _spawn(model_path, voices_path, provider: str, windowed: bool, threads: int | None) -> None:
     """Start kk-speakd with this run's model, unless one runs; a failure costs one line."""
-    args = ["--provider", provider]
-    for option, path in (("--model", model_path), ("--voices", voices_path)):
-        if path:
-            args += [option, os.path.abspath(path)]  # the daemon runs in /
-    if windowed:
-        args.append("--vocoder-windows")
-    if threads:
-        args += ["--threads", str(threads)]
+    args = autospawn.daemon_args(model_path, voices_path, provider, windowed, threads)
     try:
         autospawn.spawn(Place(default_fifo_path()), *args)
     except KokoroPipeError as e:

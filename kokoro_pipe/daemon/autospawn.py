@@ -1,7 +1,8 @@
 """Starting kk-speakd for the user when none runs, as speech-dispatcher's clients do.
 
 kk-synth starts one after its own synthesis (so two models never load at once
-for one pipeline); kk-say starts one and waits for its FIFO. The daemon runs
+for one pipeline); kk-say starts one and waits for its FIFO; sd_kokoro starts
+one and waits for its synthesis socket, instead of loading a model of its own. The daemon runs
 in a session of its own, detached from the terminal and the pipeline, logs to
 kk-speakd.log beside the FIFO, and leaves after --idle-exit seconds without
 work (kk-speakd(1)). Two spawners at once start one daemon: the second
@@ -29,6 +30,21 @@ POLL = 0.05
 
 def log_path(place: Place) -> Path:
     return place.directory / LOG_NAME
+
+
+def daemon_args(model: str | None = None, voices: str | None = None, provider: str = "auto",
+                windowed: bool = False, threads: int | None = None) -> list[str]:
+    """kk-speakd's options for a daemon with these model options (paths made
+    absolute: the daemon runs in /)."""
+    args = ["--provider", provider]
+    for option, path in (("--model", model), ("--voices", voices)):
+        if path:
+            args += [option, os.path.abspath(path)]
+    if windowed:
+        args.append("--vocoder-windows")
+    if threads:
+        args += ["--threads", str(threads)]
+    return args
 
 
 def spawn(place: Place, *args: str) -> subprocess.Popen | None:

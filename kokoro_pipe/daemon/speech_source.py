@@ -3,6 +3,7 @@ ones kept, daemon/styles.py) and a G2P per language, made once on first use."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from collections.abc import Iterator
@@ -81,20 +82,29 @@ class SpeechSource:
 
         speed = request.speed or self.speed
         key = self.cache and self.cache.key(request.text, style, speed, lang, self._model_id)
-        if key and (audio := self.cache.get(key)) is not None:
-            words = self.cache.get_words(key) or []
-            yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None)
-                                     for s, e, t, span in words))
-            return
-        synthesizer = Synthesizer(self.engine, style, speed, phonemize, live=self.live)
-        spoken, words, at = [], [], 0
-        try:
-            for piece in synthesizer.chunks(Utterance(0, 0, request.text), stop):
-                spoken.append(piece.audio)
-                words += [(at + w.start, at + w.end, w.text, w.span) for w in piece.words]
-                at += len(piece.audio)
-                yield piece
-        except Stopped:
-            return
-        if key and not stop.is_set():
-            self.cache.put(key, np.concatenate(spoken), words)
+
+        def made() -> Iterator[Piece]:
+            synthesizer = Synthesizer(self.engine, style, speed, phonemize, live=self.live)
+            with contextlib.suppress(Stopped):
+                yield from synthesizer.chunks(Utterance(0, 0, request.text), stop)
+
+        yield from through_cache(self.cache, key, made(), stop)
+
+
+def through_cache(cache: PhraseCache | None, key: str | None, made: Iterator[Piece],
+                  stop: threading.Event) -> Iterator[Piece]:
+    """The phrase `key`'s audio from `cache` when it is there, with its words;
+    else the pieces `made`, kept in the cache once all of them were made."""
+    if key and (audio := cache.get(key)) is not None:
+        words = cache.get_words(key) or []
+        yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None)
+                                 for s, e, t, span in words))
+        return
+    spoken, words, at = [], [], 0
+    for piece in made:
+        spoken.append(piece.audio)
+        words += [(at + w.start, at + w.end, w.text, w.span) for w in piece.words]
+        at += len(piece.audio)
+        yield piece
+    if key and spoken and not stop.is_set():
+        cache.put(key, np.concatenate(spoken), words)

@@ -76,7 +76,7 @@ def borrow(socket_path: Path, engine: protocol.EngineSettings,
         return DaemonJob(conn, events)
     conn.close()
     if _is(answer, protocol.KIND_ERROR):
-        error = _payload(answer)
+        error = payload(answer)
         if not error.get("local"):
             raise KokoroPipeError(str(error.get("error")), int(error.get("exit", 1)))
     return None
@@ -115,7 +115,7 @@ class DaemonJob:
                 sink.end(event.meta)
                 report.spoken(len(str(event.meta.get("text", ""))))
             elif isinstance(event, Ancillary):
-                answer = _payload(event)
+                answer = payload(event)
                 if event.kind == protocol.KIND_MESSAGE:
                     report.message(str(answer.get("text")))
                 elif event.kind == protocol.KIND_DONE:
@@ -149,7 +149,8 @@ def _is(frame, kind: int) -> bool:
     return isinstance(frame, Ancillary) and frame.kind == kind
 
 
-def _payload(frame: Ancillary) -> dict:
+def payload(frame: Ancillary) -> dict:
+    """An answer frame's JSON object; {} when it is not one."""
     try:
         return protocol.decode_payload(frame.payload)
     except protocol.BadRequest:

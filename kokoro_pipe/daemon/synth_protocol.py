@@ -4,7 +4,9 @@ Client to daemon, JSON lines:
     {"protocol": 1, "engine": {...}, "options": {...}}     the request, first
     {"line": 3, "text": "Hello there."}                    each input line, as read
     {"line": 4, "rejected": "not valid UTF-8 (byte 2)"}    or why the client refused it
-and end of input is the client shutting down its sending side.
+and end of input is the client shutting down its sending side. Or, alone:
+    {"protocol": 1, "hold": true}     no job: the open connection counts as work, so
+                                      the daemon does not leave (--idle-exit) until it closes
 
 Daemon to client: the kokoro-pipe stream kk-synth would have written (header,
 audio and end frames, byte for byte), and these ancillary frames:
@@ -84,11 +86,16 @@ def encode_request(engine: EngineSettings, options: SynthOptions) -> bytes:
     return _line(record)
 
 
-def decode_request(raw: bytes) -> tuple[int, EngineSettings, SynthOptions]:
+def encode_hold() -> bytes:
+    """sd_kokoro's hold: a screen reader's voice must not leave while it may speak."""
+    return _line({"protocol": PROTOCOL, "hold": True})
+
+
+def decode_request(raw: bytes) -> tuple[int, EngineSettings | None, SynthOptions | None]:
     """The protocol version, engine and options of a request line; a version
-    other than ours comes back without engine and options (None)."""
+    other than ours, or a hold (encode_hold), comes back without engine and options."""
     record = _object(raw, "request")
-    if record.get("protocol") != PROTOCOL:
+    if record.get("protocol") != PROTOCOL or (record.get("hold") is True and len(record) == 2):
         return record.get("protocol"), None, None
     engine, options = record.get("engine"), record.get("options")
     if not isinstance(engine, dict) or not isinstance(options, dict):

@@ -144,7 +144,7 @@ class SynthServer:
             sink = FramedSink(writer, SAMPLE_RATE)  # every answer is a stream, errors too
             if uid != os.geteuid():
                 raise _Refused(f"peer uid {uid} is not ours")
-            self._run(conn, writer, sink, client)
+            outcome = self._run(conn, writer, sink, client)
         except _Refused as e:
             outcome, reason = "refused", str(e)
             _send(writer, protocol.error_frame(f"kk-speakd: {e}", EXIT_USAGE))
@@ -177,11 +177,16 @@ class SynthServer:
         self.log("synthesis", **record, **({"reason": reason} if reason else {}))
 
     def _run(self, conn: socket.socket, writer: ClientWriter, sink: FramedSink,
-             client: Client) -> None:
+             client: Client) -> str:
+        """The client's job; its outcome for the log."""
         reader = conn.makefile("rb")
         version, settings, options = protocol.decode_request(_request(reader, conn))
         if version != protocol.PROTOCOL:
             raise _Local(f"kk-speakd speaks protocol {protocol.PROTOCOL}, not {version}")
+        if settings is None:  # a hold: listed as a client (work, for the idle exit) till EOF
+            while reader.read(4096):
+                pass
+            return "held"
         if settings != self.settings:
             raise _Local("kk-speakd runs another model or model options")
         style = self.styles.get(options.voice, self.engine.style)  # UsageError if unknown
@@ -197,6 +202,7 @@ class SynthServer:
         with contextlib.closing(events):  # ends its producer now, not when collected
             status = write_events(events, sink, pauses.paragraph, _Report(self, client, writer))
         writer.write(protocol.done_frame(status))
+        return "done"
 
     def _lines(self, reader, client: Client):
         while raw := reader.readline(protocol.MAX_RECORD_BYTES + 1):
