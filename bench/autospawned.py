@@ -102,7 +102,8 @@ def _pipeline(rig, tag: str, env: dict, *synth_args: str) -> dict:
                               timeout=300)
     if done.returncode:
         raise RuntimeError(f"{script!r} exited {done.returncode}: {done.stderr[-800:]}")
-    stats = json.loads(done.stderr.strip().splitlines()[-1])
+    stats = next(json.loads(line) for line in reversed(done.stderr.splitlines())
+                 if line.startswith('{"samples_played"'))  # kk-play's, among kk-synth's lines
     row = {"at_sink_ms": (capture.first_sound(started, VOICED) - started) * 1000,
            "first_write_ms": (stats["first_write_monotonic"] - began) * 1000,
            "began": began, "started": started}
