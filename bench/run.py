@@ -5,6 +5,7 @@
     python bench/run.py --long                # also (e): ten minutes of continuous speech
     python bench/run.py --only g              # (g) first audio vs bare create(), memory
     python bench/run.py --only h              # (h) kk-synth via a warm kk-speakd vs in-process
+    python bench/run.py --only h --pairs 8 --gap 3   # (h) also: autospawn, second run vs first
     python bench/run.py --only i              # (i) spd-say through sd_kokoro vs kk-speakd
     python bench/run.py --only j              # (j) added silence at the sink, 2 and 1 threads
 
@@ -28,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import at_sink  # noqa: E402
+import autospawned  # noqa: E402
 import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
@@ -47,12 +49,16 @@ from pulse_rig import PulseRig  # noqa: E402
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
+@click.option("--pairs", default=8, show_default=True,
+              help="(h) autospawn: pairs of pipelines, each in a fresh runtime directory.")
+@click.option("--gap", default=3.0, show_default=True,
+              help="(h) autospawn: seconds from the first pipeline's end to the second's start.")
 @click.option("--against", type=click.Path(file_okay=False, exists=True),
               help="(j) also: first audio of one-sentence requests vs this checkout's kk-speakd.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               default=str(HERE / "results.json"), show_default=True)
 def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
-         long_: bool, against: str | None, json_path: str):
+         long_: bool, pairs: int, gap: float, against: str | None, json_path: str):
     results: dict = {"machine": _machine()}
     wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i", "j"}
     pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
@@ -80,6 +86,8 @@ def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: in
             if "h" in wanted:
                 results["h"] = h = warm_pipeline.run(rig, Path(tmp) / "warm", pipelines, repeat)
                 _print_h(h)
+                results["h_autospawn"] = s = autospawned.run(rig, Path(tmp) / "spawn", pairs, gap)
+                _print_h_autospawn(s)
             if "i" in wanted:
                 results["i"] = i = speech_dispatcher.run(rig, Path(tmp) / "speechd", requests)
                 _print_i(i)
@@ -186,6 +194,30 @@ def _print_h(h: dict) -> None:
     print(f"    kk-speakd / in-process: wall {tp['ratio_wall']:.3f} (target <= "
           f"{tp['target_ratio']}); kk-speakd wall / in-process synthesis "
           f"{tp['ratio_to_synth']:.3f}")
+
+
+def _print_h_autospawn(s: dict) -> None:
+    print(f"(h) autospawn: echo … | kk-synth | kk-play in a fresh runtime directory, then again "
+          f"{s['gap_s']:g} s later; first voiced sample at the sink (ms), {s['pairs']} pairs, "
+          f"cold = --no-daemon alternating")
+    for name in autospawned.RUNS:
+        r = s[name]
+        times = "  ".join(f"{key[:-3]} p50 {r[key]['p50']:.0f}" for key in
+                          ("chunk_started_ms", "chunk_done_ms", "first_write_ms") if key in r)
+        print(f"    {name:7} p50 {r['at_sink_ms']['p50']:6.0f}  p95 {r['at_sink_ms']['p95']:6.0f}"
+              f"   ({times})")
+    t = s["targets"]
+    print(f"    second / first {s['second_to_first']:.3f} (target <= {t['second_to_first']}); "
+          f"first / cold {s['first_to_cold']:.3f} (target <= {t['first_to_cold']}); "
+          f"third / first {s['third_to_first']:.3f}")
+    r = s["second"]
+    print(f"    daemon at the second's start: {' '.join(r['daemon_state_at_start'])}; ready "
+          f"p50 {-r['ready_ms']['p50']:.0f} ms before it (max {-r['ready_ms']['min']:.0f}, "
+          f"min {-r['ready_ms']['max']:.0f}); load p50 {r['load_s']['p50']:.2f} s, "
+          f"warm-up {r['warmup_s']['p50']:.2f} s")
+    h = s["header_ms"]
+    print(f"    kk-synth start -> stream header via the warm daemon: p50 {h['p50']:.0f} ms  "
+          f"p95 {h['p95']:.0f} (target <= {t['header_ms']:.0f}; n={h['n']})")
 
 
 def _print_i(i: dict) -> None:

@@ -10,9 +10,9 @@ from conftest import command
 from daemon_rig import module_daemon
 
 # What only synthesizing here needs: the model, G2P, the normalizer's counting,
-# the installer's network code, the progress bar.
+# the installer's network code, the progress bar; and libsndfile, for compressed files.
 IN_PROCESS_ONLY = ("onnxruntime", "kokoro_onnx", "misaki", "spacy", "num2words", "urllib.request",
-                   "tqdm", "kokoro_pipe.voice.engine", "kokoro_pipe.voice.synthesis")
+                   "tqdm", "kokoro_pipe.voice.engine", "kokoro_pipe.voice.synthesis", "soundfile")
 
 speakd = module_daemon("fastclient")
 

@@ -7,7 +7,6 @@ import struct
 from typing import BinaryIO, Protocol
 
 import numpy as np
-import soundfile
 
 from kokoro_pipe import captions
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
@@ -125,9 +124,14 @@ class SoundFileSink(_SamplesOnly):
     `target` is a path or the descriptor of a regular file, never a pipe."""
 
     def __init__(self, target: str | int, sample_rate: int, fmt: str, channels: int = 1):
+        import soundfile  # here: a kk-synth writing a stream never loads libsndfile
+
         major, subtype = SOUNDFILE_FORMATS[fmt]
-        self._file = soundfile.SoundFile(target, "w", sample_rate, channels, subtype,
-                                         format=major, closefd=not isinstance(target, int))
+        try:
+            self._file = soundfile.SoundFile(target, "w", sample_rate, channels, subtype,
+                                             format=major, closefd=not isinstance(target, int))
+        except soundfile.LibsndfileError as e:  # reported as any file that cannot be opened
+            raise OSError(str(e)) from None
 
     def audio(self, samples: np.ndarray) -> None:
         # As in WavSink: full scale at most, whether the codec stores floats or not.
@@ -140,6 +144,8 @@ class SoundFileSink(_SamplesOnly):
 
     @contextlib.contextmanager
     def _io_errors(self):
+        import soundfile
+
         try:
             yield
         except soundfile.LibsndfileError as e:  # a full disk, a file gone read-only

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import soundfile
-
 from kokoro_pipe import captions
 from kokoro_pipe.audio.sinks import (
     SOUNDFILE_FORMATS,
@@ -53,7 +51,7 @@ def write_errors(name: str):
         yield
     except BrokenPipeError:
         raise
-    except (OSError, soundfile.LibsndfileError) as e:
+    except OSError as e:
         reason = getattr(e, "strerror", None) or str(e)
         raise KokoroPipeError(f"cannot write {name}: {reason}", EXIT_IO) from None
 
