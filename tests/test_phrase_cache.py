@@ -72,3 +72,16 @@ def test_the_daemons_source_replays_a_cached_phrase_without_the_model(tmp_path):
     assert len(again) == 1
     np.testing.assert_array_equal(again[0].audio, first)
     assert again[0].words == tuple(w for p in pieces for w in p.words) != (), "words kept too"
+
+
+def test_words_cached_before_sentence_ends_were_kept_still_replay(tmp_path):
+    """An entry written before word times carried a sentence end (four fields)."""
+    import threading
+
+    from kokoro_pipe.daemon.speech_source import through_cache
+    from kokoro_pipe.voice.synthesis import WordTime
+
+    cache = PhraseCache(tmp_path)
+    cache.put("k", np.zeros(10, np.float32), [[0, 5, "Hi", [0, 2]], [5, 9, "there", None, True]])
+    (piece,) = through_cache(cache, "k", iter(()), threading.Event())
+    assert piece.words == (WordTime(0, 5, "Hi", (0, 2), False), WordTime(5, 9, "there", None, True))

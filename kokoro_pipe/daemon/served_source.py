@@ -120,8 +120,8 @@ def _pieces(job: synth_client.DaemonJob, text: str) -> Iterator[Piece]:
             audio = event.samples.reshape(-1)
             here = [w for w in words if w.start < at + len(audio)]
             words = words[len(here):]
-            yield Piece(audio, tuple(WordTime(w.start - at, w.end - at, w.text, w.span)
-                                     for w in here), start_after=advice)
+            yield Piece(audio, tuple(WordTime(w.start - at, w.end - at, w.text, w.span,
+                                              w.sentence_end) for w in here), start_after=advice)
             at, advice = at + len(audio), None
         elif isinstance(event, Ancillary):
             answer = synth_client.payload(event)

@@ -97,13 +97,15 @@ def through_cache(cache: PhraseCache | None, key: str | None, made: Iterator[Pie
     else the pieces `made`, kept in the cache once all of them were made."""
     if key and (audio := cache.get(key)) is not None:
         words = cache.get_words(key) or []
-        yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None)
-                                 for s, e, t, span in words))
+        yield Piece(audio, tuple(WordTime(s, e, t, tuple(span) if span else None,
+                                          bool(ends and ends[0]))
+                                 for s, e, t, span, *ends in words))  # older: no sentence end
         return
     spoken, words, at = [], [], 0
     for piece in made:
         spoken.append(piece.audio)
-        words += [(at + w.start, at + w.end, w.text, w.span) for w in piece.words]
+        words += [(at + w.start, at + w.end, w.text, w.span, w.sentence_end)
+                  for w in piece.words]
         at += len(piece.audio)
         yield piece
     if key and spoken and not stop.is_set():
