@@ -8,6 +8,7 @@
     python bench/run.py --only h --pairs 8 --gap 3   # (h) also: autospawn, second run vs first
     python bench/run.py --only i              # (i) spd-say through sd_kokoro vs kk-speakd
     python bench/run.py --only j              # (j) added silence at the sink, 2 and 1 threads
+    python bench/run.py --only k --soak-seconds 600 --seed 1 --seed 2   # (k) the soak
 
 Figures are ratios of things measured side by side in the same run: these
 machines are noisy, absolute seconds are not comparable across runs. Audio goes
@@ -34,6 +35,7 @@ import first_audio  # noqa: E402
 import latency  # noqa: E402
 import long_read  # noqa: E402
 import planner  # noqa: E402
+import soak  # noqa: E402
 import speech_dispatcher  # noqa: E402
 import throughput  # noqa: E402
 import warm_pipeline  # noqa: E402
@@ -45,7 +47,8 @@ from pulse_rig import PulseRig  # noqa: E402
 @click.option("--repeat", default=3, show_default=True, help="Runs per measurement.")
 @click.option("--requests", type=int,
               help="Daemon requests per kind [default: 20]; (h) pipelines per case [default: 8].")
-@click.option("--only", multiple=True, type=click.Choice(["a", "b", "c", "f", "g", "h", "i", "j"]),
+@click.option("--only", multiple=True,
+              type=click.Choice(["a", "b", "c", "f", "g", "h", "i", "j", "k"]),
               help="Sections to run (c includes d).")
 @click.option("--tail-runs", default=20, show_default=True, help="(f) runs per case.")
 @click.option("--long", "long_", is_flag=True, help="Also (e), the ten-minute read.")
@@ -55,12 +58,16 @@ from pulse_rig import PulseRig  # noqa: E402
               help="(h) autospawn: seconds from the first pipeline's end to the second's start.")
 @click.option("--against", type=click.Path(file_okay=False, exists=True),
               help="(j) also: first audio of one-sentence requests vs this checkout's kk-speakd.")
+@click.option("--soak-seconds", default=600.0, show_default=True,
+              help="(k) seconds of soak per seed (then the queue is spoken out).")
+@click.option("--seed", "seeds", multiple=True, type=int, help="(k) seeds [default: 1].")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               default=str(HERE / "results.json"), show_default=True)
 def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: int,
-         long_: bool, pairs: int, gap: float, against: str | None, json_path: str):
+         long_: bool, pairs: int, gap: float, against: str | None, soak_seconds: float,
+         seeds: tuple[int, ...], json_path: str):
     results: dict = {"machine": _machine()}
-    wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i", "j"}
+    wanted = set(only) or {"a", "b", "c", "f", "g", "h", "i", "j"}  # (k) only when asked
     pipelines = requests or 8  # (h): a cold pipeline takes ~5 s plus the audio's length
     requests = requests or 20
     if "a" in wanted:
@@ -103,6 +110,10 @@ def main(repeat: int, requests: int | None, only: tuple[str, ...], tail_runs: in
                           f"ratio {f['ratio_p50']:.3f}")
                 results["j"] = j = planner.run(rig, Path(tmp) / "planner", requests)
                 _print_j(j)
+            if "k" in wanted:
+                results["k"] = k = soak.run(rig, Path(tmp) / "soak", soak_seconds,
+                                            list(seeds or [1]))
+                _print_k(k)
             if long_:
                 results["e"] = e = long_read.run(rig.env)
                 _print_e(e)
@@ -243,6 +254,16 @@ def _print_j(j: dict) -> None:
         if s["pauses_after"]:
             where = {w: s["pauses_after"].count(w) for w in sorted(set(s["pauses_after"]))}
             print(f"  {'':12} the unexpected pauses fall: {where}")
+
+
+def _print_k(k: dict) -> None:
+    print("(k) soak: requests written, their outcomes, --status asks and longest answer")
+    for seed, r in k.items():
+        print(f"    seed {seed}: {r['seconds']} s, {r['requests']} requests {r['outcomes']}, "
+              f"commands {r['commands']}, kk-synth {r['synth_clients']}, raw {r['raw_clients']}"
+              f", sinks {r['sink_changes']}; --status {r['status_asks']} asks, max "
+              f"{r['status_max_s']:.2f} s; no progress at most {r['stalest_s']:.1f} s; "
+              f"{'FAILED: ' + '; '.join(r['failures']) if r['failures'] else 'ok'}")
 
 
 def _print_f(f: dict) -> None:

@@ -87,8 +87,9 @@ class Source:
 def run(tmp_path):
     daemons: list[Daemon] = []
 
-    def start(source: Source) -> tuple[Daemon, FakeOutput, io.StringIO]:
-        output, log = FakeOutput(), io.StringIO()
+    def start(source: Source, output: FakeOutput | None = None
+              ) -> tuple[Daemon, FakeOutput, io.StringIO]:
+        output, log = output or FakeOutput(), io.StringIO()
         daemon = Daemon(source, output, EventLog(log), StatusFile(tmp_path / "status.json"),
                         gap=0.0)
         daemon.start()
@@ -100,11 +101,12 @@ def run(tmp_path):
         daemon.shutdown(10)
 
 
-def record(log: io.StringIO, timeout: float = 30) -> dict:
+def record(log: io.StringIO, rid: str | None = None, timeout: float = 30) -> dict:
+    """The request line of `rid` (else the first one), once logged."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         lines = [json.loads(line) for line in log.getvalue().splitlines()]
-        done = [r for r in lines if r["event"] == "request"]
+        done = [r for r in lines if r["event"] == "request" and rid in (None, r["id"])]
         if done:
             return done[0]
         time.sleep(0.01)

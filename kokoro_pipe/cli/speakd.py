@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import signal
@@ -121,7 +122,10 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
           provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None,
           threads: int | None = None, live: Policy | None = None,
           autospawned: bool = False, idle_exit: float = 0) -> int:
-    log = EventLog(own_stderr())  # a library's games with fd 2 cannot lose a line
+    stream = own_stderr()  # a library's games with fd 2 cannot lose a line
+    log = EventLog(stream)
+    # SIGUSR1: every thread's stack into the log, to see where a stalled daemon waits.
+    faulthandler.register(signal.SIGUSR1, stream, all_threads=True)
     prepare_directory(place.directory)
     lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
     fd = _systemd_fifo(place) or open_fifo(place)

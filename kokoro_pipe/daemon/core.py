@@ -284,21 +284,40 @@ class Daemon:
                 try:  # poll fast while sounding, so a stop between chunks is quick too
                     job, item = self._handoff.get(timeout=STOP_POLL if self._sounding else POLL)
                 except queue.Empty:
-                    if self._sounding and self._sounding.stop.is_set():
-                        self._release(drain=False)
-                    elif self._sounding and self._sounding.first_sample is None:
-                        self._idle()  # the next request's first audio is coming
-                    continue
-                if job is None:
+                    job, item = self._sounding, None
+                if job is None and item is not None:
                     return
-                if item is _PREPARE:
-                    self._prepare(job)
-                elif item is _END or isinstance(item, _Failed):
-                    self._end(job, item)
-                elif not job.stop.is_set():
-                    self._play(job, item)
+                try:
+                    self._handle(job, item)
+                except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
+                    self._device_failed(e)
         finally:
             self._release(drain=False)
+
+    def _handle(self, job: Job | None, item) -> None:
+        """One item handed over for `job`, or (None) a poll while `job` sounds."""
+        if item is None:
+            if job and job.stop.is_set():
+                self._release(drain=False)
+            elif job and job.first_sample is None:
+                self._idle()  # the next request's first audio is coming
+        elif item is _PREPARE:
+            self._prepare(job)
+        elif item is _END or isinstance(item, _Failed):
+            self._end(job, item)
+        elif not job.stop.is_set():
+            self._play(job, item)
+
+    def _device_failed(self, error: Exception) -> None:
+        """A device call of the audio thread failed (a write, the silence
+        between requests): the request on the device fails, the device is
+        closed, and the thread goes on; the next request opens the default again."""
+        job = self._sounding
+        if job is not None:
+            job.cancel(_audio_failure(error))
+        else:
+            self.log("error", reason=_audio_failure(error))
+        self._release(drain=False)
 
     def _prepare(self, job: Job) -> None:
         with self._cond:
@@ -346,26 +365,22 @@ class Daemon:
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
         job.word_count += len(piece.words)
         job.marks += [(job.samples + at, name) for at, name in piece.marks]
-        try:
-            for start in range(0, len(audio), BLOCK):
-                self._wait_while_paused(job)
-                if job.stop.is_set():
-                    return self._release(drain=False)
-                if self._sounding is not job or not self.output.is_open():
-                    self.output.open(job.stop)
-                    self._sounding = job
-                self.output.write(audio[start:start + BLOCK])
-                job.samples += min(BLOCK, len(audio) - start)
-                if job.first_sample is None and self.output.stats().first_write is not None:
-                    job.first_sample = self.output.stats().first_write
-                    self.events.begin(job)
-                    self._status()
-                self._heard_words(job)
-            self._seam.passed(audio)
-            job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
-        except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
-            job.cancel(f"audio: {type(e).__name__}: {e}")
-            self._release(drain=False)
+        for start in range(0, len(audio), BLOCK):
+            self._wait_while_paused(job)
+            if job.stop.is_set():
+                return self._release(drain=False)
+            if self._sounding is not job or not self.output.is_open():
+                self._sounding = job  # before opening: a failure is this job's
+                self.output.open(job.stop)
+            self.output.write(audio[start:start + BLOCK])
+            job.samples += min(BLOCK, len(audio) - start)
+            if job.first_sample is None and self.output.stats().first_write is not None:
+                job.first_sample = self.output.stats().first_write
+                self.events.begin(job)
+                self._status()
+            self._heard_words(job)
+        self._seam.passed(audio)
+        job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
 
     def _heard_words(self, job: Job) -> None:
         """The word being heard now: the last one started before what was
@@ -390,34 +405,45 @@ class Daemon:
                 self._cond.wait(POLL)
 
     def _end(self, job: Job, item) -> None:
-        if isinstance(item, _Failed):
-            if job.first_sample is None:  # none of it sounded: the one before plays out
-                self._pass_on(job)
+        """The job's last item came: end its sound and log it, whatever the
+        device does meanwhile (a failure of it is the job's outcome)."""
+        spoken = not isinstance(item, _Failed) and not job.stop.is_set()
+        try:
+            if spoken:
+                self._end_spoken(job)
+            elif isinstance(item, _Failed) and job.first_sample is None:
+                self._pass_on(job)  # none of it sounded: the one before plays out
             else:
                 self._release(drain=False)
-            self._finish(job, item.outcome, item.reason)
-        elif job.stop.is_set():
+        except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
+            job.cancel(_audio_failure(e))
+            spoken = False
             self._release(drain=False)
+        if isinstance(item, _Failed):
+            self._finish(job, item.outcome, item.reason)
+        elif spoken:
+            self._finish(job, "spoken")
+        else:
             reason = job.stop_reason or "stop"
             outcome = ("failed" if reason.startswith("audio:")
                        else "stopped" if job.first_sample is not None else "cancelled")
             self._finish(job, outcome, reason)
-        else:
-            self._play_held(job)  # shorter than the advice: all of it is here now
-            following = self._following(job)
-            if following is None:
-                self._until_heard(job)
-                self._release(drain=True)  # never cut off by the next request
-            else:  # flow on: the next request plays on this stream, `gap` later
-                self._note_end(job, drained=True)
-                with self._cond:  # a stop from now on is the next one's
-                    self._active.remove(job)
-                self.output.open(following.stop)
-                self._sounding = following
-                self.output.pause(0)  # its sound ends here; the pause is owed to the next
-                self._owed = samples(self.gap, SAMPLE_RATE)
-                self._idle()  # before logging: the stream must not run dry
-            self._finish(job, "spoken")
+
+    def _end_spoken(self, job: Job) -> None:
+        self._play_held(job)  # shorter than the advice: all of it is here now
+        following = self._following(job)
+        if following is None:
+            self._until_heard(job)
+            self._release(drain=True)  # never cut off by the next request
+        else:  # flow on: the next request plays on this stream, `gap` later
+            self._note_end(job, drained=True)
+            with self._cond:  # a stop from now on is the next one's
+                self._active.remove(job)
+            self.output.open(following.stop)
+            self._sounding = following
+            self.output.pause(0)  # its sound ends here; the pause is owed to the next
+            self._owed = samples(self.gap, SAMPLE_RATE)
+            self._idle()  # before logging: the stream must not run dry
 
     def _until_heard(self, job: Job) -> None:
         """Wait until all of `job`'s sound was heard (the device holds only its
@@ -535,6 +561,10 @@ class Daemon:
                       "word": heard.word if heard and heard.first_sample else None,
                       "done": self._done, **fields}
         self.status.update(**fields)
+
+
+def _audio_failure(error: Exception) -> str:
+    return f"audio: {type(error).__name__}: {error}"
 
 
 def _ms(seconds: float) -> int:

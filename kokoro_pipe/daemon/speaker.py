@@ -7,7 +7,9 @@ longer when the server stalls (a PulseAudio null sink renders 2 s at a time),
 and PortAudio may only be touched from the audio thread. So the streams it
 opens here wait for room themselves, watching the current request's stop
 event: once it is set, writes return at once without audio, the Player's loop
-runs out quickly, and the audio thread aborts the device.
+runs out quickly, and the audio thread aborts the device. A device that takes
+nothing for STALLED_AFTER (a suspended sink, a headset gone) fails the write,
+as a device error does: waiting on it for ever would stall every request after.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ LATENCY = 0.2  # seconds of device buffer: rides out a busy machine; a stop abor
 FRESH_FOR = 2.0  # seconds a device list rescanned at the end of a request is trusted
 ROOM_POLL = 0.005  # seconds between checks for room in the device buffer
 IDLE_FILL = 0.05  # seconds of silence kept queued while the next request's audio is made
+STALLED_AFTER = 10.0  # seconds a device may take nothing before it counts as failed
+
+
+class DeviceStalled(OSError):
+    """The device took nothing for STALLED_AFTER seconds."""
 
 
 class _StoppableOutput:
@@ -44,13 +51,17 @@ class _StoppableOutput:
 
     def write(self, block: np.ndarray) -> bool:
         underran = False
+        since = time.monotonic()  # the device last took something
         while len(block):
             room = self._output.room()
             if self.stop.is_set():
                 return underran
             if room == 0:
+                if time.monotonic() - since > STALLED_AFTER:
+                    raise DeviceStalled(f"{self.name} took nothing for {STALLED_AFTER:g} s")
                 time.sleep(ROOM_POLL)
                 continue
+            since = time.monotonic()
             underran |= self._output.write(block[:room])  # returns at once: it fits
             block = block[room:]
         return underran
@@ -130,11 +141,12 @@ class Speaker:
         return self._output.buffered() if self._output is not None else 0
 
     def close(self, drain: bool) -> None:
-        if drain:
-            self._player.drain()  # waits until everything written was heard
-        else:
+        try:
+            if drain:
+                self._player.drain()  # waits until everything written was heard
+        finally:  # after a drain nothing is left; after a failed one the device is freed
             self._player.abort()
-        self._output = None
+            self._output = None
 
     def rescan(self) -> None:
         """Rescan the device list now, while nothing plays, rather than on the
