@@ -3,7 +3,8 @@
 One ordered pipeline, `Normalizer.steps`; each step is a small function from
 text to text, and the order matters:
 
- sanitation  1 controls   ANSI colours, control characters, zero-width and odd spaces
+ sanitation  1 controls   ANSI colours, control characters, zero-width and odd spaces,
+                          HTML character references (It&#39;s, &amp;)
              2 markdown   headings, bullets, quotes, tables, emphasis, code, links
              3 emoji      removed, or named ("party popper"), by option
              4 long_tokens  hashes shortened, runaway repeats cut
