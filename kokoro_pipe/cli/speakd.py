@@ -35,7 +35,7 @@ from kokoro_pipe.daemon.idle import DEFAULT_IDLE_EXIT, IdleExit
 from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
 from kokoro_pipe.daemon.service import install_service
 from kokoro_pipe.daemon.speaker import Speaker
-from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load
+from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load_unless
 from kokoro_pipe.daemon.speechd import install as speechd_install
 from kokoro_pipe.daemon.styles import StyleCache
 from kokoro_pipe.daemon.synth_protocol import EngineSettings
@@ -134,18 +134,20 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     listener = claim(place.socket)
     status = StatusFile(place.status)
     began = time.monotonic()
-    try:  # a stop while loading (kk-speakd --stop, systemd) leaves no socket or status behind
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, _stop_loading)
-        status.update(state="loading", autospawned=autospawned)
-        engine, g2p = load(paths, lang or lang_for_voice(voice), provider, windows, threads)
-    except _StoppedLoading:
+    stopping = threading.Event()  # set by a stop signal, from now until we exit
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stopping.set())
+    status.update(state="loading", autospawned=autospawned)
+    model = load_unless(stopping, paths, lang or lang_for_voice(voice), provider, windows,
+                         threads)
+    if model is None:  # stopped while loading (kk-speakd --stop, systemd, a logout)
         log("stopping", pid=os.getpid(), state="loading")
         listener.close()
-        place.socket.unlink(missing_ok=True)
+        place.socket.unlink(missing_ok=True)  # nothing left for kk-synth or --status to find
         status.remove()
         os.close(lock)
-        return 0
+        os._exit(0)  # at once: the model's thread may load on, and an exit would wait for it
+    engine, g2p = model
     turns = Turns()  # speech and kk-synth clients share the model, speech first
     styles = StyleCache(voice)  # and the styles of recent voices
     source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, styles,
@@ -157,9 +159,6 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
     synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
                             log, status, styles)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, lambda *_: stopping.set())
     reader_failed: list[str] = []
     try:  # once threads run, every way out ends them
         daemon.start()
@@ -188,14 +187,6 @@ def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
     if reader_failed:  # exit non-zero so that launchd or systemd restart us
         raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
     return 0  # a requested stop is a success: launchd and systemd do not restart it
-
-
-class _StoppedLoading(BaseException):  # not an error for a library to catch
-    """A stop signal while the model loads: no thread runs yet, so the main one unwinds."""
-
-
-def _stop_loading(*_) -> None:
-    raise _StoppedLoading
 
 
 def _read(fd: int, daemon: Daemon, stopping: threading.Event, failed: list[str],

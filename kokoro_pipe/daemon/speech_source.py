@@ -7,7 +7,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -28,6 +28,27 @@ def load(paths, lang: str, provider: str = "cpu", windows=None, threads: int | N
         engine_loading = pool.submit(Engine, paths, threads, provider, windows)
         g2p = G2P(lang)
         return engine_loading.result(), g2p
+
+
+def load_unless(stopping: threading.Event, *args) -> tuple[Engine, G2P] | None:
+    """`load(*args)`, or None as soon as `stopping` is set. The loading runs in
+    its own thread and this one polls, so a stop signal's handler need only set
+    `stopping`: an exception raised from a handler surfaces wherever the main
+    thread is (in a library's import, or waiting for the model's thread) and a
+    CI run saw a daemon stopped while loading still up a minute later."""
+    loading: Future = Future()
+
+    def run() -> None:
+        try:
+            loading.set_result(load(*args))
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            loading.set_exception(e)
+
+    threading.Thread(target=run, name="kk-load", daemon=True).start()
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            return loading.result(timeout=0.1)
+    return None
 
 
 def freeze_loaded() -> None:
