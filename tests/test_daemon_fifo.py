@@ -6,6 +6,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import time
 
 import pytest
@@ -101,6 +102,18 @@ def test_status_without_a_daemon(tmp_path):
     result, _ = run("kk-speakd", "--fifo", str(tmp_path / "speak.fifo"), "--status")
     assert result.returncode == 69
     assert "kk-speakd is not running" in result.stderr
+
+
+def test_status_stop_and_fifo_path_do_not_import_the_model_or_numpy():
+    """A watchdog asks --status under load: its time is the client's own start,
+    0.19 s here, quiet, with the daemon's modules, 0.11 s without (their
+    imports took 0.65 s at load 11)."""
+    heavy = ("numpy", "onnxruntime", "kokoro_pipe.daemon.core", "kokoro_pipe.daemon.serve")
+    probe = (f"import sys, kokoro_pipe.cli.speakd; "
+             f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.split() == []
 
 
 def test_a_crashed_daemon_leaves_nothing_that_blocks_the_next(tmp_path):

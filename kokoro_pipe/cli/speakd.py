@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import faulthandler
 import json
-import os
-import signal
-import socket
 import sys
-import threading
-import time
 from pathlib import Path
 
 import click
@@ -19,40 +13,17 @@ from kokoro_pipe.cli.common import run
 from kokoro_pipe.cli.engine_options import engine_options, windows_of
 from kokoro_pipe.cli.own_stderr import own_stderr
 from kokoro_pipe.daemon.control import stop_daemon
-from kokoro_pipe.daemon.core import Daemon
-from kokoro_pipe.daemon.fifo import (
-    ATOMIC_BYTES,
-    Place,
-    acquire_lock,
-    adopt_fifo,
-    default_fifo_path,
-    lock_holder,
-    open_fifo,
-    prepare_directory,
-    read_lines,
-)
-from kokoro_pipe.daemon.idle import DEFAULT_IDLE_EXIT, IdleExit
-from kokoro_pipe.daemon.log import EventLog, StatusFile, read_status
-from kokoro_pipe.daemon.service import install_service
-from kokoro_pipe.daemon.speaker import Speaker
-from kokoro_pipe.daemon.speech_source import SpeechSource, freeze_loaded, load_unless
+from kokoro_pipe.daemon.fifo import ATOMIC_BYTES, Place, default_fifo_path, lock_holder
+from kokoro_pipe.daemon.idle import DEFAULT_IDLE_EXIT
+from kokoro_pipe.daemon.log import read_status
 from kokoro_pipe.daemon.speechd import install as speechd_install
-from kokoro_pipe.daemon.styles import StyleCache
-from kokoro_pipe.daemon.synth_protocol import EngineSettings
-from kokoro_pipe.daemon.synth_server import SynthServer
-from kokoro_pipe.daemon.synth_socket import claim
-from kokoro_pipe.daemon.turns import SPEECH, TakingTurns, Turns
-from kokoro_pipe.errors import EXIT_IO, EXIT_UNAVAILABLE, KokoroPipeError, UnavailableError
+from kokoro_pipe.errors import EXIT_UNAVAILABLE, UnavailableError
 from kokoro_pipe.text.chunks import PARAGRAPH_PAUSE
-from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS, lang_for_voice
+from kokoro_pipe.text.g2p import ENGLISH, ESPEAK_LANGS
 from kokoro_pipe.voice import files as models
 from kokoro_pipe.voice import providers
-from kokoro_pipe.voice.phrase_cache import PhraseCache
 from kokoro_pipe.voice.planner import Policy
-from kokoro_pipe.voice.vocoder import Windows
 from kokoro_pipe.voice.voices import DEFAULT_VOICE, check_speed, parse_voice, voice_names
-
-SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3)
 
 
 @click.group(invoke_without_command=True, help=f"""Speak requests written to a FIFO, in
@@ -110,120 +81,18 @@ def cli(ctx, fifo, fifo_path, show_status, stop, idle_exit, autospawned, voice, 
     paths = models.resolve(model_path, voices_path)
     parse_voice(voice, voice_names(paths.voices))  # a bad voice fails before loading
     providers.check(provider)
+    # Imported only now: --status, --stop and --fifo-path answer in a fraction of
+    # the time without the model's modules (a watchdog asks --status under load).
+    from kokoro_pipe.daemon.serve import serve
+    from kokoro_pipe.voice.phrase_cache import PhraseCache
+
     cache = PhraseCache(max_bytes=cache_mb << 20) if cache_mb else None
     if idle_exit is None:
         idle_exit = DEFAULT_IDLE_EXIT if autospawned else 0
-    return serve(place, paths, voice, speed, lang, queue_size, cache, provider, gap,
+    stream = own_stderr()  # a library's games with fd 2 cannot lose a line
+    return serve(stream, place, paths, voice, speed, lang, queue_size, cache, provider, gap,
                  windows_of(windowed), threads, Policy(max_wait=max_start_delay),
                  autospawned, idle_exit)
-
-
-def serve(place: Place, paths, voice, speed, lang, queue_size, cache=None,
-          provider="cpu", gap: float = PARAGRAPH_PAUSE, windows: Windows | None = None,
-          threads: int | None = None, live: Policy | None = None,
-          autospawned: bool = False, idle_exit: float = 0) -> int:
-    stream = own_stderr()  # a library's games with fd 2 cannot lose a line
-    log = EventLog(stream)
-    # SIGUSR1: every thread's stack into the log, to see where a stalled daemon waits.
-    faulthandler.register(signal.SIGUSR1, stream, all_threads=True)
-    prepare_directory(place.directory)
-    lock = acquire_lock(place)  # before touching the FIFO: a second instance leaves it alone
-    fd = _systemd_fifo(place) or open_fifo(place)
-    # Claimed before loading and before any thread: something else at the
-    # socket's path ends us here, promptly, with one line (exit 77).
-    listener = claim(place.socket)
-    status = StatusFile(place.status)
-    began = time.monotonic()
-    stopping = threading.Event()  # set by a stop signal, from now until we exit
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, lambda *_: stopping.set())
-    status.update(state="loading", autospawned=autospawned)
-    model = load_unless(stopping, paths, lang or lang_for_voice(voice), provider, windows,
-                         threads)
-    if model is None:  # stopped while loading (kk-speakd --stop, systemd, a logout)
-        log("stopping", pid=os.getpid(), state="loading")
-        listener.close()
-        place.socket.unlink(missing_ok=True)  # nothing left for kk-synth or --status to find
-        status.remove()
-        os.close(lock)
-        os._exit(0)  # at once: the model's thread may load on, and an exit would wait for it
-    engine, g2p = model
-    turns = Turns()  # speech and kk-synth clients share the model, speech first
-    styles = StyleCache(voice)  # and the styles of recent voices
-    source = SpeechSource(TakingTurns(engine, turns, SPEECH), voice, speed, g2p, cache, styles,
-                          live)
-    loaded = time.monotonic()
-    source.warm_up()
-    freeze_loaded()
-    output = Speaker()
-    daemon = Daemon(source, output, log, status, queue_size, spool=place.spool, gap=gap)
-    synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
-                            log, status, styles)
-    reader_failed: list[str] = []
-    try:  # once threads run, every way out ends them
-        daemon.start()
-        synthesis.start(listener, place.socket)
-        threading.Thread(target=_read, args=(fd, daemon, stopping, reader_failed, log),
-                         name="kk-fifo", daemon=True).start()
-        log("ready", pid=os.getpid(), fifo=str(place.fifo), socket=str(place.socket),
-            voice=voice, queue_size=queue_size, load_s=round(loaded - began, 2),
-            warmup_s=round(time.monotonic() - loaded, 2))
-        _notify_systemd("READY=1")
-        if idle_exit:
-            def leave() -> None:
-                log("idle", pid=os.getpid(), seconds=idle_exit)
-                stopping.set()
-
-            IdleExit(idle_exit, leave).watch(status)
-        while not stopping.wait(1.0):
-            pass
-        log("stopping", pid=os.getpid())
-        _notify_systemd("STOPPING=1")
-    finally:
-        synthesis.close()
-        daemon.shutdown()
-        status.remove()
-        os.close(lock)
-    if reader_failed:  # exit non-zero so that launchd or systemd restart us
-        raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
-    return 0  # a requested stop is a success: launchd and systemd do not restart it
-
-
-def _read(fd: int, daemon: Daemon, stopping: threading.Event, failed: list[str],
-          log: EventLog) -> None:
-    try:
-        for line in read_lines(fd):
-            daemon.submit(line, time.monotonic())
-        failed.append("end of file")  # cannot happen while we hold it open read-write
-    except Exception as e:  # noqa: BLE001 - a deaf daemon must not linger
-        failed.append(f"{type(e).__name__}: {e}")
-    log("error", reason=f"FIFO reader stopped: {failed[0]}")
-    stopping.set()
-
-
-def _systemd_fifo(place: Place) -> int | None:
-    """The FIFO systemd passed (socket activation, ListenFIFO=), if any."""
-    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
-        return None
-    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
-        os.environ.pop(name, None)  # not for our children
-    os.set_inheritable(SYSTEMD_FIRST_FD, False)
-    return adopt_fifo(SYSTEMD_FIRST_FD, place.fifo)
-
-
-def _notify_systemd(message: str) -> None:
-    """sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]  # abstract namespace
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-            s.connect(address)
-            s.sendall(message.encode())
-    except OSError:
-        pass
 
 
 def _print_status(place: Place) -> int:
@@ -245,6 +114,8 @@ login, with this installation's paths: a systemd user socket and service on Linu
               help="Write into this directory instead of the standard one.")
 @click.pass_obj
 def install_service_command(place: Place, kind: str, target: str | None) -> int:
+    from kokoro_pipe.daemon.service import install_service  # its XML escaping costs --status
+
     for path in install_service(kind, Path(target) if target else None, place):
         click.echo(str(path))
     return 0
