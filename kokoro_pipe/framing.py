@@ -18,11 +18,12 @@ import json
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO
 
 from kokoro_pipe import jsonlimits
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"KKPS"
 VERSION = 1
@@ -60,8 +61,39 @@ class Header:
 
 
 @dataclass(frozen=True)
+class Pcm:
+    """Samples as the stream carries them (float32 little-endian bytes), passed
+    on as they came: kk-synth forwarding a daemon's audio needs no numpy, whose
+    import was most of its start (read_stream's `pcm`)."""
+
+    data: bytes
+    channels: int = 1
+
+    def __len__(self) -> int:  # frames, as len() of an array of them
+        return len(self.data) // (4 * self.channels)
+
+    def array(self) -> np.ndarray:
+        import numpy as np
+
+        return np.frombuffer(self.data, dtype="<f4").reshape(-1, self.channels)
+
+
+def as_array(samples: np.ndarray | Pcm) -> np.ndarray:
+    return samples.array() if isinstance(samples, Pcm) else samples
+
+
+def pcm_bytes(samples: np.ndarray | Pcm) -> bytes:
+    """float32 little-endian bytes of `samples`."""
+    if isinstance(samples, Pcm):
+        return samples.data
+    import numpy as np
+
+    return np.ascontiguousarray(samples, dtype="<f4").tobytes()
+
+
+@dataclass(frozen=True)
 class Audio:
-    samples: np.ndarray  # float32, shape (frames, channels)
+    samples: np.ndarray | Pcm  # float32, shape (frames, channels); Pcm: read_stream's `pcm`
 
 
 @dataclass(frozen=True)
@@ -110,9 +142,9 @@ def encode_header(sample_rate: int, channels: int = 1) -> bytes:
     return HEADER.pack(MAGIC, VERSION, 0, channels, sample_rate, 0)
 
 
-def encode_audio(samples: np.ndarray, channels: int = 1) -> bytes:
+def encode_audio(samples: np.ndarray | Pcm, channels: int = 1) -> bytes:
     """Audio frames for `samples`, split so that no frame exceeds the limit."""
-    data = np.ascontiguousarray(samples, dtype="<f4").tobytes()
+    data = pcm_bytes(samples)
     if len(data) % (4 * channels):
         raise ValueError("sample count is not a multiple of the channel count")
     step = (MAX_FRAME_LENGTH - 1) // (4 * channels) * (4 * channels)
@@ -161,14 +193,14 @@ def _check_format(sample_rate: int, channels: int) -> None:
 # -- reading -----------------------------------------------------------------
 
 
-def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False
-                ) -> Iterator[Event]:
+def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False,
+                pcm: bool = False) -> Iterator[Event]:
     """Yield the events of a stream, raising StreamFormatError on bad input.
 
     Everything whole before a fault is yielded first. Empty input yields nothing.
-    Word marks are yielded as WordMark when `words`, start advice always as
-    StartAfter; other ancillary frames are skipped, or yielded as Ancillary
-    when `ancillary`.
+    Audio carries numpy arrays, or Pcm bytes when `pcm`. Word marks are yielded
+    as WordMark when `words`, start advice always as StartAfter; other
+    ancillary frames are skipped, or yielded as Ancillary when `ancillary`.
     """
     header: Header | None = None
     offset = 0
@@ -191,7 +223,7 @@ def read_stream(f: BinaryIO, ancillary: bool = False, words: bool = False
         body = _read_exact(f, length, offset + 4)
         kind, payload = body[0], body[1:]
         if kind == KIND_AUDIO:
-            yield Audio(_parse_audio(payload, header.channels, offset))
+            yield Audio(_parse_audio(payload, header.channels, offset, pcm))
         elif kind == KIND_END:
             yield End(_parse_meta(payload, offset))
         elif kind < ANCILLARY:
@@ -238,12 +270,12 @@ def _parse_header(data: bytes, offset: int) -> Header:
     return Header(sample_rate=rate, channels=channels, version=version)
 
 
-def _parse_audio(payload: bytes, channels: int, offset: int) -> np.ndarray:
+def _parse_audio(payload: bytes, channels: int, offset: int, pcm: bool) -> np.ndarray | Pcm:
     if len(payload) % (4 * channels):
         raise StreamFormatError(
             f"audio frame at byte {offset} is not whole {channels}-channel float32 samples"
         )
-    return np.frombuffer(payload, dtype="<f4").reshape(-1, channels)
+    return Pcm(payload, channels) if pcm else Pcm(payload, channels).array()
 
 
 def _parse_meta(payload: bytes, offset: int) -> dict:
@@ -282,7 +314,7 @@ class StreamWriter:
         f.write(encode_header(sample_rate, channels))
         f.flush()
 
-    def audio(self, samples: np.ndarray) -> None:
+    def audio(self, samples: np.ndarray | Pcm) -> None:
         if len(samples):
             self._f.write(encode_audio(samples, self.channels))
             self._f.flush()

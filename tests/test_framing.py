@@ -34,6 +34,15 @@ def write(rate=24000, channels=1, audio=(), meta=None) -> bytes:
     return out.getvalue()
 
 
+def test_pcm_reads_the_same_samples_as_bytes_and_writes_the_same_bytes():
+    data = write(channels=2, audio=[np.array([[0.5, -0.25], [1.0, 0.0]], np.float32)], meta={})
+    arrays = [e for e in fr.read_stream(io.BytesIO(data)) if isinstance(e, fr.Audio)]
+    pcms = [e for e in fr.read_stream(io.BytesIO(data), pcm=True) if isinstance(e, fr.Audio)]
+    assert len(pcms) == 1 and isinstance(pcms[0].samples, fr.Pcm) and len(pcms[0].samples) == 2
+    assert np.array_equal(pcms[0].samples.array(), arrays[0].samples)
+    assert write(channels=2, audio=[pcms[0].samples], meta={}) == data
+
+
 def test_fields_to_bytes():
     assert write(audio=[np.array([1.0], np.float32)], meta={"id": 1}) == VECTOR
 

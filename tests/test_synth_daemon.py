@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,7 +81,8 @@ def frames(data: bytes) -> list:
      "\n".join([LINES[0], "bad \xff byte", "<speak>Two <break time='400ms'/> parts.</speak>",
                 LINES[3]]).encode("latin-1")),
     (["--wav"], "\n".join(LINES[:2]).encode()),
-], ids=["kkp", "wav"])
+    (["--raw"], "\n".join(LINES[2:]).encode()),  # bytes passed on as they came (framing.Pcm)
+], ids=["kkp", "wav", "raw"])
 def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, text):
     lexicon = tmp_path / "lexicon.tsv"
     lexicon.write_text("staging\tstˈAʤɪŋ\n")
@@ -98,6 +100,24 @@ def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, te
     assert captions[0].read_text() == captions[1].read_text()
     assert captions[0].read_text().count("-->") >= 2
     assert job["utterances"] == text.count(b"\n") + 1 - (b"\xff" in text)
+
+
+def test_a_borrowing_kk_synth_imports_neither_numpy_nor_the_model(speakd):
+    """Its start is its first audio: numpy's import was most of its start."""
+    probe = ("import atexit, sys\n"
+             "heavy = ('numpy', 'onnxruntime', 'spacy', 'misaki')\n"
+             "atexit.register(lambda: print('loaded:', *[m for m in heavy if m in sys.modules],"
+             " file=sys.stderr))\n"
+             "sys.argv = ['kk-synth', '-t', 'The kettle is on.']\n"
+             "from kokoro_pipe.cli.synth import main\n"
+             "main()\n")
+    before = len(jobs(speakd))
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                            env=client_env(speakd), timeout=300)
+    assert result.returncode == 0, result.stderr[-500:]
+    served(speakd, before)
+    assert sum(len(e.samples) for e in frames(result.stdout) if isinstance(e, Audio)) > 12_000
+    assert result.stderr.decode().splitlines()[-1] == "loaded:"
 
 
 def test_a_stream_played_live_carries_the_start_advice_both_ways(speakd, tmp_path):

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from typing import BinaryIO, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from kokoro_pipe import captions
 from kokoro_pipe.errors import EXIT_IO, KokoroPipeError
-from kokoro_pipe.framing import StartAfter, StreamWriter, WordMark
+from kokoro_pipe.framing import Pcm, StartAfter, StreamWriter, WordMark, as_array, pcm_bytes
+
+if TYPE_CHECKING:  # numpy is imported where samples are computed on, never to pass them on
+    import numpy as np
 
 WAV_UNKNOWN_SIZE = 0xFFFFFFFF  # what streaming WAV writers put where a size goes
 
 
 class Sink(Protocol):
-    def audio(self, samples: np.ndarray) -> None: ...
+    def audio(self, samples: np.ndarray | Pcm) -> None: ...
     def words(self, marks: list[WordMark]) -> None: ...  # before the audio they start in
     def advise(self, advice: StartAfter) -> None: ...  # before an utterance's first audio
     def end(self, meta: dict) -> None: ...
@@ -43,7 +44,7 @@ class FramedSink:
     def __init__(self, f: BinaryIO, sample_rate: int):
         self._writer = StreamWriter(f, sample_rate)
 
-    def audio(self, samples: np.ndarray) -> None:
+    def audio(self, samples: np.ndarray | Pcm) -> None:
         self._writer.audio(samples)
 
     def words(self, marks: list[WordMark]) -> None:
@@ -66,8 +67,8 @@ class RawSink(_SamplesOnly):
     def __init__(self, f: BinaryIO, sample_rate: int):
         self._f = f
 
-    def audio(self, samples: np.ndarray) -> None:
-        self._f.write(np.ascontiguousarray(samples, dtype="<f4").tobytes())
+    def audio(self, samples: np.ndarray | Pcm) -> None:
+        self._f.write(pcm_bytes(samples))
         self._f.flush()
 
     def close(self) -> None:
@@ -95,8 +96,10 @@ class WavSink(_SamplesOnly):
             + b"data" + struct.pack("<I", data_size)
         )
 
-    def audio(self, samples: np.ndarray) -> None:
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+    def audio(self, samples: np.ndarray | Pcm) -> None:
+        import numpy as np
+
+        pcm = (np.clip(as_array(samples), -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
         self._f.write(pcm)
         self._f.flush()
         self._bytes += len(pcm)
@@ -133,10 +136,12 @@ class SoundFileSink(_SamplesOnly):
         except soundfile.LibsndfileError as e:  # reported as any file that cannot be opened
             raise OSError(str(e)) from None
 
-    def audio(self, samples: np.ndarray) -> None:
+    def audio(self, samples: np.ndarray | Pcm) -> None:
+        import numpy as np
+
         # As in WavSink: full scale at most, whether the codec stores floats or not.
         with self._io_errors():
-            self._file.write(np.clip(samples, -1.0, 1.0))
+            self._file.write(np.clip(as_array(samples), -1.0, 1.0))
 
     def close(self) -> None:
         with self._io_errors():
@@ -159,7 +164,7 @@ class CaptionedSink:
         self._inner, self._writer, self._rate = inner, writer, sample_rate
         self._samples = self._utterance_start = 0
 
-    def audio(self, samples: np.ndarray) -> None:
+    def audio(self, samples: np.ndarray | Pcm) -> None:
         self._inner.audio(samples)
         self._samples += len(samples)
 

@@ -152,7 +152,7 @@ def _borrow(paths, provider: str, windowed: bool, options: SynthOptions, wait: b
     try:
         if wait:
             autospawn.wait_while_loading(place, LOADING_WAIT)
-        return synth_client.borrow(place.socket, settings, options)
+        return synth_client.borrow(place.socket, settings, options, pcm=True)
     except (UnsafePathError, synth_client.Unresponsive) as e:
         error("kk-synth", f"not using kk-speakd: {e}")
         return None

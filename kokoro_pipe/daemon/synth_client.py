@@ -25,6 +25,7 @@ from kokoro_pipe.framing import (
     Audio,
     End,
     Header,
+    Pcm,
     StartAfter,
     StreamFormatError,
     WordMark,
@@ -49,10 +50,11 @@ class Unresponsive(UnavailableError):
 
 
 def borrow(socket_path: Path, engine: protocol.EngineSettings,
-           options: protocol.SynthOptions) -> DaemonJob | None:
+           options: protocol.SynthOptions, pcm: bool = False) -> DaemonJob | None:
     """A job the daemon at `socket_path` accepted, or None. Raises UnsafePathError
     for a socket that is not safely ours, Unresponsive for a daemon that does
-    not take or answer the request in time, KokoroPipeError for a refused request."""
+    not take or answer the request in time, KokoroPipeError for a refused request.
+    `pcm`: its audio comes as framing.Pcm bytes, to be passed on without numpy."""
     try:
         conn = connect(socket_path)
     except NotAccepting as e:
@@ -63,7 +65,7 @@ def borrow(socket_path: Path, engine: protocol.EngineSettings,
         conn.settimeout(HANDSHAKE_TIMEOUT)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             conn.sendall(protocol.encode_request(engine, options))  # its answer says why
-        events = read_stream(conn.makefile("rb"), ancillary=True, words=True)
+        events = read_stream(conn.makefile("rb"), ancillary=True, words=True, pcm=pcm)
         header, answer = next(events, None), next(events, None)
         conn.settimeout(None)
     except TimeoutError:
@@ -104,7 +106,9 @@ class DaemonJob:
     def _receive(self, sink: Sink, report: Report) -> int | None:
         while (event := self._next()) is not None:
             if isinstance(event, Audio):
-                samples = event.samples.reshape(-1)
+                samples = event.samples
+                if not isinstance(samples, Pcm):
+                    samples = samples.reshape(-1)
                 sink.audio(samples)
                 report.audio(len(samples) / SAMPLE_RATE)
             elif isinstance(event, WordMark):
