@@ -63,8 +63,8 @@ class Header:
 @dataclass(frozen=True)
 class Pcm:
     """Samples as the stream carries them (float32 little-endian bytes), passed
-    on as they came: kk-synth forwarding a daemon's audio needs no numpy, whose
-    import was most of its start (read_stream's `pcm`)."""
+    on as they came: kk-synth forwarding a daemon's audio neither imports numpy
+    nor decodes and encodes each frame (read_stream's `pcm`)."""
 
     data: bytes
     channels: int = 1

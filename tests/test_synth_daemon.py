@@ -103,7 +103,8 @@ def test_the_same_bytes_via_the_daemon_and_in_process(speakd, tmp_path, args, te
 
 
 def test_a_borrowing_kk_synth_imports_neither_numpy_nor_the_model(speakd):
-    """Its start is its first audio: numpy's import was most of its start."""
+    """Its start is on the way to its first audio: it loads only what passing
+    the daemon's bytes on needs."""
     probe = ("import atexit, sys\n"
              "heavy = ('numpy', 'onnxruntime', 'spacy', 'misaki')\n"
              "atexit.register(lambda: print('loaded:', *[m for m in heavy if m in sys.modules],"

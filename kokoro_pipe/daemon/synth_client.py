@@ -25,7 +25,6 @@ from kokoro_pipe.framing import (
     Audio,
     End,
     Header,
-    Pcm,
     StartAfter,
     StreamFormatError,
     WordMark,
@@ -106,11 +105,8 @@ class DaemonJob:
     def _receive(self, sink: Sink, report: Report) -> int | None:
         while (event := self._next()) is not None:
             if isinstance(event, Audio):
-                samples = event.samples
-                if not isinstance(samples, Pcm):
-                    samples = samples.reshape(-1)
-                sink.audio(samples)
-                report.audio(len(samples) / SAMPLE_RATE)
+                sink.audio(event.samples)  # Pcm, or frames x 1: every sink takes either
+                report.audio(len(event.samples) / SAMPLE_RATE)
             elif isinstance(event, WordMark):
                 sink.words([event])
             elif isinstance(event, StartAfter):
