@@ -235,6 +235,17 @@ def silences(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
     return [int(n) / RATE for n in runs if n >= shortest * RATE]
 
 
+def sound_ends(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
+               ) -> list[int]:
+    """The last frame at or above `threshold` of each sound in `audio` that is
+    followed by at least `shortest` seconds of silence, or by the end."""
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
+    if not len(loud):
+        return []
+    runs = np.flatnonzero(np.diff(loud) - 1 >= shortest * RATE)
+    return [int(loud[i]) for i in runs] + [int(loud[-1])]
+
+
 def locate(capture: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
     """Where `reference` best matches in `capture`, and how well (correlation)."""
     size = 1 << (len(capture) + len(reference) - 1).bit_length()

@@ -12,10 +12,11 @@ import subprocess
 
 from conftest import command
 from daemon_rig import module_daemon
-from pulse_rig import silences
+from pulse_rig import silences, sound_ends
 
 PAUSE = 0.4  # the default, given explicitly
 MARGIN = 0.06  # the target is 20-30 ms; the figures are in bench/README.md
+END_EARLY, END_LATE = 0.02, 0.1  # a logged end from the sound's end (as END in test_speechd)
 # One sentence each, no commas: the only pauses heard are those between them.
 THREE = ["The nightly build has finished.", "Deploy number four went out.",
          "Coffee is ready in the kitchen."]
@@ -35,6 +36,12 @@ def test_the_pause_heard_between_queued_requests_is_the_paragraph_pause(speakd, 
     print(f"heard between requests: {[round(s * 1000) for s in heard]} ms")
     assert len(heard) == 2, heard
     assert all(abs(s - PAUSE) <= MARGIN for s in heard), heard
+    # Each one's logged end is when its last sound reached the sink, whether
+    # the next flowed on after it (the first two) or the device drained (the last).
+    ends = [capture.arrived(frame) for frame in sound_ends(capture.samples())]
+    late = [r["audio_end"] - end for r, end in zip(records, ends, strict=True)]
+    print(f"logged ends after the sound's end at the sink: {[round(t * 1000) for t in late]} ms")
+    assert all(-END_EARLY < t < END_LATE for t in late), late
 
 
 def test_the_pause_heard_between_kk_synth_lines_is_the_paragraph_pause(pulse):

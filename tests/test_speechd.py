@@ -142,13 +142,17 @@ END_BOUND = 0.1  # seconds END may come after the sound's end (goal 20 ms; it wa
 
 def test_end_is_told_when_the_sound_ends(speechd, pulse):
     """Orca's say-all waits on END: it comes when the last sample above -60 dBFS
-    is heard, not after the model's quiet tail and the device's drain."""
+    is heard, not after the model's quiet tail and the device's drain; BEGIN
+    when the first is."""
     with pulse.record("one") as capture:
         seen = events(speechd.client("The end is told when the sound ends."))
     assert [e["event"] for e in seen] == ["sent", "begin", "end"]
     after = seen[-1]["time"] - capture.sound_ends(1e-3)
     print(f"END {after * 1000:+.0f} ms from the sound's end at the sink")
+    begin = seen[1]["time"] - capture.first_sound(seen[0]["time"], 1e-3)
+    print(f"BEGIN {begin * 1000:+.0f} ms from the sound's start at the sink")
     assert -0.02 < after < END_BOUND
+    assert -END_BOUND < begin < END_BOUND  # at its first sample, which is quiet
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,11 @@ block. Requests queued back to back flow on the open device, `gap` seconds of
 silence heard between them (voice/seams.py); it is drained and closed when
 nothing more waits. A job is logged exactly once: by the reader if it never
 left the queue, else by the audio thread.
+
+The device holds up to LATENCY of audio written and not yet heard, so what is
+told about a sound (its begin, and the end of one that flows on into the next)
+waits until the device has played up to it: the audio thread keeps those in
+order with the time each is due and tells them as it passes (`_at_heard`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -35,6 +40,7 @@ from kokoro_pipe.voice.seams import Seam
 from kokoro_pipe.voice.synthesis import NothingToSay, Piece
 
 BLOCK = SAMPLE_RATE // 20  # 50 ms per write: the most a stop waits for
+TELL_BLOCK = SAMPLE_RATE // 100  # 10 ms per write of a pause: an end falls in it, told on time
 POLL = 0.2  # seconds between checks for shutdown while waiting
 STOP_POLL = 0.02  # seconds between checks for a stop while the device waits for a chunk
 HEARD_POLL = 0.005  # seconds between checks for a request's last sound heard
@@ -139,6 +145,8 @@ class Daemon:
         # The open stream's seam (voice/seams.py), and the pause owed before the
         # next request's first audio when one flows on after another (samples).
         self._seam, self._owed = Seam(), 0
+        # What to tell when the device has played up to it: (monotonic time, tell).
+        self._due: deque[tuple[float, Callable[[], None]]] = deque()
         self._handoff: queue.Queue = queue.Queue(maxsize=1)  # one chunk ahead
         self._count = self._done = 0
         self._threads = [threading.Thread(target=self._synthesis_loop, name="kk-synthesis"),
@@ -296,6 +304,7 @@ class Daemon:
 
     def _handle(self, job: Job | None, item) -> None:
         """One item handed over for `job`, or (None) a poll while `job` sounds."""
+        self._tell_due()
         if item is None:
             if job and job.stop.is_set():
                 self._release(drain=False)
@@ -359,7 +368,9 @@ class Daemon:
             # The pause that is heard: what the idle stream and the quiet ends
             # of both requests have not already made of it.
             owed = self._seam.owed(self._owed, audio)
-            self.output.pause(owed / SAMPLE_RATE)
+            for start in range(0, owed, TELL_BLOCK):  # the end before it is told meanwhile
+                self.output.pause(min(TELL_BLOCK, owed - start) / SAMPLE_RATE)
+                self._tell_due()
             self._seam.silence(owed)
         self._owed = 0
         job.words += [(job.samples + w.start, w.text) for w in piece.words]
@@ -374,10 +385,14 @@ class Daemon:
                 self.output.open(job.stop)
             self.output.write(audio[start:start + BLOCK])
             job.samples += min(BLOCK, len(audio) - start)
-            if job.first_sample is None and self.output.stats().first_write is not None:
-                job.first_sample = self.output.stats().first_write
-                self.events.begin(job)
+            stats = self.output.stats()
+            if job.first_sample is None and stats.first_write is not None:
+                job.first_sample = stats.first_write
+                # Its first sample is heard once what the device holds before it is.
+                self._at_heard(self.output.queued() - stats.samples,
+                               lambda: self.events.begin(job))
                 self._status()
+            self._tell_due()
             self._heard_words(job)
         self._seam.passed(audio)
         job.dry_at = time.monotonic() + self.output.queued() / SAMPLE_RATE
@@ -387,6 +402,7 @@ class Daemon:
         written less what the device still holds; and the marks passed."""
         heard = job.samples - self.output.queued()
         while job.marks and job.marks[0][0] <= heard:
+            self._tell_due(flush=True)  # a mark heard: so was all before it
             self.events.mark(job, job.marks.pop(0)[1])
         word = None
         while job.words and job.words[0][0] <= heard:
@@ -410,7 +426,10 @@ class Daemon:
         spoken = not isinstance(item, _Failed) and not job.stop.is_set()
         try:
             if spoken:
-                self._end_spoken(job)
+                ending = self._end_spoken(job)
+                if ending == "flows on":
+                    return  # logged when its end is heard
+                spoken = ending == "heard"
             elif isinstance(item, _Failed) and job.first_sample is None:
                 self._pass_on(job)  # none of it sounded: the one before plays out
             else:
@@ -419,6 +438,7 @@ class Daemon:
             job.cancel(_audio_failure(e))
             spoken = False
             self._release(drain=False)
+        self._tell_due(flush=True)  # whatever came before is told before this one's end
         if isinstance(item, _Failed):
             self._finish(job, item.outcome, item.reason)
         elif spoken:
@@ -429,33 +449,62 @@ class Daemon:
                        else "stopped" if job.first_sample is not None else "cancelled")
             self._finish(job, outcome, reason)
 
-    def _end_spoken(self, job: Job) -> None:
+    def _end_spoken(self, job: Job) -> Literal["heard", "stopped", "flows on"]:
+        """End `job`'s sound: heard whole, or stopped before; or it flows on
+        into the next request, its end told and logged when heard (`_at_heard`)."""
         self._play_held(job)  # shorter than the advice: all of it is here now
         following = self._following(job)
         if following is None:
-            self._until_heard(job)
-            self._release(drain=True)  # never cut off by the next request
-        else:  # flow on: the next request plays on this stream, `gap` later
-            self._note_end(job, drained=True)
-            with self._cond:  # a stop from now on is the next one's
-                self._active.remove(job)
-            self.output.open(following.stop)
-            self._sounding = following
-            self.output.pause(0)  # its sound ends here; the pause is owed to the next
-            self._owed = samples(self.gap, SAMPLE_RATE)
-            self._idle()  # before logging: the stream must not run dry
+            heard = self._until_heard(job)
+            self._release(drain=heard)  # never cut off by the next request
+            return "heard" if heard else "stopped"
+        # Flow on: the next request plays on this stream, `gap` later.
+        self._note_end(job, drained=True)
+        with self._cond:  # a stop from now on is the next one's
+            self._active.remove(job)
+        self.output.pause(0)  # all of its sound to the device; the pause is owed to the next
+        unheard = self.output.queued() - self._seam.tail  # its quiet end is not its sound
+        self.output.open(following.stop)
+        self._sounding = following
+        self._owed = samples(self.gap, SAMPLE_RATE)
+        self._idle()  # the stream must not run dry
+        self._at_heard(unheard, lambda: self._heard_end(job))
+        return "flows on"
 
-    def _until_heard(self, job: Job) -> None:
+    def _heard_end(self, job: Job) -> None:
+        job.audio_end = time.time()
+        self._finish(job, "spoken")
+
+    def _at_heard(self, frames: int, tell: Callable[[], None]) -> None:
+        """Call `tell` once the device has played the `frames` it holds now,
+        after everything due before it."""
+        self._due.append((time.monotonic() + max(0, frames) / SAMPLE_RATE, tell))
+        self._tell_due()
+
+    def _tell_due(self, flush: bool = False) -> None:
+        """Tell, in order, what is due by now (all of it when flushing: the
+        device is closing, or something later is already heard)."""
+        while self._due and (flush or self._due[0][0] <= time.monotonic()):
+            self._due.popleft()[1]()
+
+    def _until_heard(self, job: Job) -> bool:
         """Wait until all of `job`'s sound was heard (the device holds only its
         silent end, voice/seams.py), then tell its end: whoever waits on it
-        (speech-dispatcher's END) is not kept for the quiet tail and the drain."""
+        (speech-dispatcher's END) is not kept for the quiet tail and the drain.
+        False, and nothing told, if it was stopped meanwhile."""
         if self.output.is_open():
             self.output.pause(0)  # its last frames to the device, started if it waited
         limit = time.monotonic() + self.output.queued() / SAMPLE_RATE + POLL
         while (self.output.is_open() and self.output.queued() > self._seam.tail
                and not job.stop.is_set() and time.monotonic() < limit):
+            self._tell_due()
             time.sleep(HEARD_POLL)
+        if job.stop.is_set():
+            return False
+        job.audio_end = time.time()
+        self._tell_due(flush=True)
         self._tell_end(job, "spoken")
+        return True
 
     def _tell_end(self, job: Job, outcome: str) -> None:
         """Tell the Events that `job` ended, once; when all of it was heard, so
@@ -496,6 +545,7 @@ class Daemon:
                 self.output.close(drain)
         except Exception as e:  # noqa: BLE001
             self.log("error", reason=f"closing the audio device: {type(e).__name__}: {e}")
+        self._tell_due(flush=True)  # what the device held is heard now, or never will be
         if job is not None:
             self._sounding = None
             self._note_end(job, drain)
@@ -507,8 +557,10 @@ class Daemon:
 
     def _note_end(self, job: Job, drained: bool) -> None:
         """When the job's sound ended (its last sample heard, or cut; when it
-        flows on, handed to the device) and what the device reported."""
-        job.audio_end = time.time()
+        flows on, handed to the device, until `_heard_end`) and what the device
+        reported."""
+        if not (drained and job.audio_end):  # its end heard before the drain is kept
+            job.audio_end = time.time()
         job.aborted = None if drained else time.monotonic()
         stats = self.output.stats()
         job.underruns += stats.underruns
