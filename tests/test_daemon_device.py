@@ -74,3 +74,32 @@ def test_a_sink_that_stops_taking_audio_fails_the_request_in_bounded_time(pulse,
         pulse.set_default("one")
         pulse.pactl("unload-module", module)
         assert daemon.stop() == 0
+
+
+class Broken(FakeOutput):
+    """A device whose failure the audio thread cannot survive: its report of
+    what it played fails too, a bug of ours in a real one (every device error is caught)."""
+
+    def write(self, block) -> None:
+        raise OSError("device gone")
+
+    def stats(self):
+        raise RuntimeError("a bug")
+
+
+def test_an_audio_thread_that_dies_is_reported_and_nothing_waits_for_it(run):
+    source = Source(count=3, hold=0)
+    daemon, _, _ = run(source, Broken())
+    assert daemon.broken() is None
+    daemon.enqueue(Request("three seconds"), "r1")
+    for release in source.release:
+        release.set()  # the synthesis thread goes on handing pieces over
+    deadline = time.monotonic() + 30
+    while not daemon.broken():
+        assert time.monotonic() < deadline, "the dead audio thread went unreported"
+        time.sleep(0.01)
+    assert "RuntimeError: a bug" in daemon.broken()
+    began = time.monotonic()
+    daemon.shutdown(timeout=10)  # the synthesis thread does not wait for it for ever
+    assert time.monotonic() - began < 5
+    assert not any(t.is_alive() for t in daemon._threads)

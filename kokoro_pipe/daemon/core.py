@@ -149,6 +149,7 @@ class Daemon:
         self._due: deque[tuple[float, Callable[[], None]]] = deque()
         self._handoff: queue.Queue = queue.Queue(maxsize=1)  # one chunk ahead
         self._count = self._done = 0
+        self._broken: str | None = None  # why a thread of ours ended unasked
         self._threads = [threading.Thread(target=self._synthesis_loop, name="kk-synthesis"),
                          threading.Thread(target=self._audio_loop, name="kk-audio")]
 
@@ -156,6 +157,16 @@ class Daemon:
         for t in self._threads:
             t.start()
         self._status(state="ready")
+
+    def broken(self) -> str | None:
+        """Why requests can no longer be spoken, if a thread ended unasked (a
+        bug: every error of a request or the device is caught in it): the
+        daemon should exit, so that launchd or systemd start a new one."""
+        with self._cond:
+            if self._closing:
+                return None
+        ended = [t.name for t in self._threads if t.ident is not None and not t.is_alive()]
+        return self._broken or (f"thread {ended[0]} ended" if ended else None)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop speaking and let both threads end (the synthesis thread after
@@ -283,24 +294,30 @@ class Daemon:
             except queue.Full:
                 if self._closing and not (item is _END or isinstance(item, _Failed)):
                     return False  # audio nobody will hear; ends are always delivered
+                if not self._threads[1].is_alive():
+                    return False  # nobody takes it any more (broken)
 
     # -- the audio thread ----------------------------------------------------
 
     def _audio_loop(self) -> None:
         try:
-            while True:
-                try:  # poll fast while sounding, so a stop between chunks is quick too
-                    job, item = self._handoff.get(timeout=STOP_POLL if self._sounding else POLL)
-                except queue.Empty:
-                    job, item = self._sounding, None
-                if job is None and item is not None:
-                    return
-                try:
-                    self._handle(job, item)
-                except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
-                    self._device_failed(e)
-        finally:
+            self._take_items()
             self._release(drain=False)
+        except Exception as e:  # noqa: BLE001 - a bug of ours: broken() says so, serve() exits
+            self._broken = f"the audio thread stopped: {type(e).__name__}: {e}"
+
+    def _take_items(self) -> None:
+        while True:
+            try:  # poll fast while sounding, so a stop between chunks is quick too
+                job, item = self._handoff.get(timeout=STOP_POLL if self._sounding else POLL)
+            except queue.Empty:
+                job, item = self._sounding, None
+            if job is None and item is not None:
+                return
+            try:
+                self._handle(job, item)
+            except Exception as e:  # noqa: BLE001 - the device failed, not the daemon
+                self._device_failed(e)
 
     def _handle(self, job: Job | None, item) -> None:
         """One item handed over for `job`, or (None) a poll while `job` sounds."""

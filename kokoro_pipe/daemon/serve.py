@@ -84,6 +84,7 @@ def serve(stream: TextIO, place: Place, paths, voice, speed, lang, queue_size, c
     synthesis = SynthServer(engine, g2p, turns, EngineSettings.of(paths, provider, bool(windows)),
                             log, status, styles)
     reader_failed: list[str] = []
+    broken = None
     try:  # once threads run, every way out ends them
         daemon.start()
         synthesis.start(listener, place.socket)
@@ -100,7 +101,9 @@ def serve(stream: TextIO, place: Place, paths, voice, speed, lang, queue_size, c
 
             IdleExit(idle_exit, leave).watch(status)
         while not stopping.wait(1.0):
-            pass
+            if broken := daemon.broken():  # a bug; a new daemon speaks again
+                log("error", reason=broken)
+                break
         log("stopping", pid=os.getpid())
         _notify_systemd("STOPPING=1")
     finally:
@@ -110,6 +113,8 @@ def serve(stream: TextIO, place: Place, paths, voice, speed, lang, queue_size, c
         os.close(lock)
     if reader_failed:  # exit non-zero so that launchd or systemd restart us
         raise KokoroPipeError(f"reading {place.fifo} failed: {reader_failed[0]}", EXIT_IO)
+    if broken:
+        raise KokoroPipeError(f"cannot speak any more: {broken}")
     return 0  # a requested stop is a success: launchd and systemd do not restart it
 
 
