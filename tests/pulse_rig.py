@@ -235,8 +235,8 @@ def silences(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
     return [int(n) / RATE for n in runs if n >= shortest * RATE]
 
 
-def sound_ends(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
-               ) -> list[int]:
+def sound_end_frames(audio: np.ndarray, shortest: float = 0.1, threshold: float = 1e-3
+                     ) -> list[int]:
     """The last frame at or above `threshold` of each sound in `audio` that is
     followed by at least `shortest` seconds of silence, or by the end."""
     loud = np.flatnonzero(np.abs(audio) >= threshold)

@@ -12,7 +12,7 @@ import subprocess
 
 from conftest import command
 from daemon_rig import module_daemon
-from pulse_rig import silences, sound_ends
+from pulse_rig import silences, sound_end_frames
 
 PAUSE = 0.4  # the default, given explicitly
 MARGIN = 0.06  # the target is 20-30 ms; the figures are in bench/README.md
@@ -38,7 +38,7 @@ def test_the_pause_heard_between_queued_requests_is_the_paragraph_pause(speakd, 
     assert all(abs(s - PAUSE) <= MARGIN for s in heard), heard
     # Each one's logged end is when its last sound reached the sink, whether
     # the next flowed on after it (the first two) or the device drained (the last).
-    ends = [capture.arrived(frame) for frame in sound_ends(capture.samples())]
+    ends = [capture.arrived(frame) for frame in sound_end_frames(capture.samples())]
     late = [r["audio_end"] - end for r, end in zip(records, ends, strict=True)]
     print(f"logged ends after the sound's end at the sink: {[round(t * 1000) for t in late]} ms")
     assert all(-END_EARLY < t < END_LATE for t in late), late
