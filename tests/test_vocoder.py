@@ -7,7 +7,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kokoro_pipe.voice.vocoder import LEAD_MARGIN, Windows, kept_frames, spans, trimmed
+from kokoro_pipe.voice.split_model import FRAME
+from kokoro_pipe.voice.vocoder import (
+    LEAD_MARGIN,
+    FrontOutput,
+    Windows,
+    joins,
+    kept_frames,
+    spans,
+    trimmed,
+)
+
+# Words every 10-30 frames: the frames where windows may meet.
+gaps = st.lists(st.integers(10, 30), min_size=1, max_size=40).map(
+    lambda steps: list(itertools.accumulate(steps)))
 
 
 @given(lo=st.integers(0, 20), length=st.integers(1, 600), cost=st.floats(0.05, 3.0))
@@ -25,8 +38,10 @@ def test_windows_emit_every_frame_once_in_order(lo, length, cost):
 def test_each_window_is_made_before_the_audio_before_it_runs_out(length, cost):
     """At the speed the plan assumes, the audio already made covers the
     vocoding of the next window, so the listener hears no gap."""
-    w = Windows()
-    plan = spans(0, length, w, cost)
+    assert_keeps_up(spans(0, length, Windows(), cost), Windows(), cost)
+
+
+def assert_keeps_up(plan, w: Windows, cost: float) -> None:
     ahead = plan[0].end - plan[0].start - LEAD_MARGIN
     for s in plan[1:]:
         took = cost * w.safety * (s.decode_to - s.decode_from)
@@ -38,6 +53,31 @@ def test_a_slower_vocoder_waits_for_a_longer_first_window():
     firsts = [spans(0, 200, Windows(), cost)[0].end for cost in (0.1, 0.3, 0.9)]
     assert firsts[0] == Windows().first
     assert firsts[0] < firsts[1] < firsts[2]
+
+
+@given(between=gaps, cost=st.floats(0.05, 3.0))
+def test_windows_meet_only_between_words_and_still_keep_up(between, cost):
+    hi = between[-1] + 12
+    w = Windows()
+    plan = spans(0, hi, w, cost, between)
+    assert plan[0].start == 0 and plan[-1].end == hi
+    for a, b in itertools.pairwise(plan):
+        assert a.end == b.start and a.end in between
+    assert_keeps_up(plan, w, cost)
+
+
+def test_the_first_window_ends_after_the_first_words_that_make_enough_audio():
+    plan = spans(0, 400, Windows(), 0.05, [5, 12, 20, 31, 60, 90, 130, 170, 220, 300, 350])
+    assert plan[0].end == 20  # the first join at or after Windows.first (16) frames
+
+
+def test_a_join_falls_where_the_source_is_weakest_between_two_words():
+    durations = np.array([4, 10, 10, 10, 6])  # 40 frames
+    source = np.full((1, FRAME * 40, 1), 0.1, np.float32)
+    source[0, FRAME * 23:FRAME * 25] = 0.001  # frames 23 and 24 quiet, in the gap 20-26
+    front = FrontOutput(durations, np.zeros((1, 1, 80)), source, np.zeros((1, 256)))
+    assert joins(front, [(4, 20), None, (26, 40)]) == [24]  # between the two quiet frames
+    assert joins(front, [(4, 20), (20, 40)]) == [20]  # no gap: where one ends
 
 
 def test_no_windows_is_one_pass():

@@ -16,8 +16,9 @@ def engine_options(command):
                      show_default=True, help="onnxruntime execution provider; auto: the CPU "
                      "unless another one measured faster on this machine."),
         click.option("--vocoder-windows", "windowed", is_flag=True,
-                     help="Vocode the first chunk of each utterance in growing windows: "
-                          "first audio sooner, its sound a little different (see kk-synth(1))."),
+                     help="Vocode the first chunk of each utterance in growing windows "
+                          "that meet between words: first audio sooner, the line a little "
+                          "softer and less natural (see kk-synth(1))."),
         click.option("--threads", type=click.IntRange(1, 256), envvar="KOKORO_PIPE_THREADS",
                      show_envvar=True,
                      help="Threads the model runs on [default: one per core]; 1 is a slow "

@@ -113,7 +113,9 @@ class Engine:
         frames = timing.word_frames(phonemes, words, self._kokoro.tokenizer.vocab,
                                     front.durations)
         due = [(i, (f[0] - lo) * FRAME, (f[1] - lo) * FRAME) for i, f in enumerate(frames) if f]
-        pieces = self._vocoder.run(front, self.windows if windowed else None)
+        windows = self.windows if windowed else None
+        between = vocoder.joins(front, frames) if windows and words else None
+        pieces = self._vocoder.run(front, windows, between)
         for audio, at, last in vocoder.trimmed(pieces):
             # The durations run past the trimmed tail (a final word's end by
             # ~0.3 s): the last piece's words end, at the latest, with it.

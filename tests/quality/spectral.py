@@ -81,3 +81,15 @@ def distance_at(a: np.ndarray, b: np.ndarray, sample: int, radius_s: float = 0.1
     last = (min(sample + radius, n)) // HOP
     count = last - first + 1
     return _distance(_frames(a[:n], first, count), _frames(b[:n], first, count))
+
+
+def dtw_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """distance() after aligning the frames by dynamic time warping (librosa,
+    a test extra): for renderings whose timing differs (other text chunks)."""
+    import librosa
+
+    (ma, pa), (mb, pb) = _log_mel(_frames(a)), _log_mel(_frames(b))
+    _, path = librosa.sequence.dtw(X=ma.T, Y=mb.T, metric="euclidean")
+    i, j = path[::-1, 0], path[::-1, 1]
+    active = (pa[i] > ACTIVE_DB) | (pb[j] > ACTIVE_DB)
+    return float(np.mean(np.abs(ma[i][active] - mb[j][active]))) if active.any() else 0.0
