@@ -58,6 +58,7 @@ def render(synth, text: str, head) -> tuple[np.ndarray, list[tuple[int, int, int
     silence put between two text chunks), and the index of the word after it.
     Word starts: the sample where each word begins."""
     from kokoro_pipe.voice import synthesis
+    from kokoro_pipe.voice.seams import silent_head, silent_tail
 
     original, synthesis.Chunker = synthesis.Chunker, _text_chunker(head)
     try:
@@ -71,8 +72,8 @@ def render(synth, text: str, head) -> tuple[np.ndarray, list[tuple[int, int, int
             joins.append((at, at, len(starts)))
         elif i:  # from the last speech sound before to the first after (-40 dBFS)
             before, after = pieces[i - 1].audio, piece.audio
-            joins.append((at - _quiet(before[::-1]), at + min(_quiet(after), len(after) - 1),
-                          len(starts)))
+            joins.append((at - silent_tail(before, SOUND),
+                          at + min(silent_head(after, SOUND), len(after) - 1), len(starts)))
         starts += [at + w.start for w in piece.words]
         at += len(piece.audio)
     return np.concatenate([p.audio for p in pieces]), joins, starts
@@ -95,18 +96,14 @@ def _text_chunker(head):
     return Chunker
 
 
-def _quiet(audio: np.ndarray) -> int:
-    loud = np.flatnonzero(np.abs(audio) >= SOUND)
-    return int(loud[0]) if len(loud) else len(audio)
-
-
 def offset(audio: np.ndarray, reference: np.ndarray, most: int = 4096) -> int:
     """Samples to add to a place in `audio` to find it in `reference` (both
     trimmed at their heads, which may differ by one trim frame)."""
-    n = min(len(audio), len(reference), 24000)
-    a, b = audio[most:n - most], reference[:n]
-    scores = [float(np.dot(a, b[k:k + len(a)])) for k in range(0, 2 * most + 1, 8)]
-    return 8 * int(np.argmax(scores)) - most
+    from pulse_rig import locate
+
+    piece = audio[most:24000]
+    at, _ = locate(reference[:len(piece) + 2 * most], piece)
+    return at - most
 
 
 def judge_line(audio, joins, reference, ref_starts, asr, spoken) -> dict:
@@ -140,11 +137,7 @@ def judge_line(audio, joins, reference, ref_starts, asr, spoken) -> dict:
 
 
 def main(per_voice: int, png: Path | None) -> dict:
-    import os
-
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    from faster_whisper import WhisperModel
-    from quality.whisper_model import model_dir
+    from quality import whisper_model
 
     from kokoro_pipe.text import chunks
     from kokoro_pipe.text.g2p import G2P
@@ -153,7 +146,7 @@ def main(per_voice: int, png: Path | None) -> dict:
     from kokoro_pipe.voice.synthesis import Synthesizer
     from kokoro_pipe.voice.vocoder import Windows
 
-    asr = WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+    asr = whisper_model.load()
     paths = files.resolve()
     plain, windowed = Engine(paths), Engine(paths, windows=Windows(cost=PLAN_COST))
     texts = LINES.read_text().splitlines()[:per_voice]

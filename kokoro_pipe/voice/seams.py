@@ -16,15 +16,15 @@ import numpy as np
 SILENT = 1e-3  # -60 dBFS
 
 
-def silent_head(audio: np.ndarray) -> int:
-    """Samples before the first one at or above SILENT (all of them if none is)."""
-    loud = np.flatnonzero(np.abs(audio) >= SILENT)
+def silent_head(audio: np.ndarray, threshold: float = SILENT) -> int:
+    """Samples before the first one at or above `threshold` (all of them if none is)."""
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
     return int(loud[0]) if len(loud) else len(audio)
 
 
-def silent_tail(audio: np.ndarray) -> int:
-    """Samples after the last one at or above SILENT (all of them if none is)."""
-    loud = np.flatnonzero(np.abs(audio) >= SILENT)
+def silent_tail(audio: np.ndarray, threshold: float = SILENT) -> int:
+    """Samples after the last one at or above `threshold` (all of them if none is)."""
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
     return len(audio) - 1 - int(loud[-1]) if len(loud) else len(audio)
 
 

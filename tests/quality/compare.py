@@ -6,7 +6,6 @@ kk-synth --no-normalize (misaki alone), on the quality corpus, same judge.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,9 +15,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kokoro_pipe.voice import files as models
+from quality import whisper_model
 from quality.conftest import load_corpus, speak_lines, transcribe
 from quality.scoring import wer
-from quality.whisper_model import model_dir
 
 
 def kk_synth(texts: list[str], work: Path, *options: str) -> list[np.ndarray]:
@@ -34,10 +33,7 @@ def bare(texts: list[str]) -> list[np.ndarray]:
 
 
 def main() -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    from faster_whisper import WhisperModel
-
-    judge = WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+    judge = whisper_model.load()
     corpus = load_corpus()
     texts = [item.text for item in corpus]
     with tempfile.TemporaryDirectory() as tmp:

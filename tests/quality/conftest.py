@@ -3,7 +3,6 @@ kk-synth subprocess, and transcribed once by the independent ASR judge."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from conftest import command
 
 from kokoro_pipe import SAMPLE_RATE
 from kokoro_pipe.framing import Audio, End, WordMark, read_stream
-from quality.whisper_model import model_dir
+from quality import whisper_model
 
 CORPUS = Path(__file__).with_name("corpus.tsv")
 
@@ -91,10 +90,7 @@ def spoken(corpus, tmp_path_factory) -> list[Spoken]:
 
 @pytest.fixture(scope="session")
 def judge():
-    os.environ["HF_HUB_OFFLINE"] = "1"  # the model is local: never reach for a hub
-    from faster_whisper import WhisperModel
-
-    return WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+    return whisper_model.load()
 
 
 def transcribe(judge, audio: np.ndarray, path: Path) -> str:

@@ -13,7 +13,8 @@ from functools import cache
 
 import numpy as np
 
-RATE = 24000
+from kokoro_pipe import SAMPLE_RATE as RATE
+
 SIDE = 0.020  # seconds each side of a join
 FLOOR_FRAME = 0.020
 FLOOR_QUANTILE = 10  # percent: the quietest frames inside the speech are its pauses

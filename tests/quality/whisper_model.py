@@ -88,5 +88,13 @@ def model_dir() -> Path:
     return target
 
 
+def load():
+    """The judge: faster-whisper on this model, offline, int8 on the CPU."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # the model is local: never reach for a hub
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
 if __name__ == "__main__":
     print(model_dir())
