@@ -629,7 +629,7 @@ class Daemon:
                       "sounding": heard.id if heard and heard.first_sample else None,
                       "word": heard.word if heard and heard.first_sample else None,
                       "done": self._done, **fields}
-        self.status.update(**fields)
+            self.status.update(**fields)  # in order: no older state lands last
 
 
 def _audio_failure(error: Exception) -> str:

@@ -222,9 +222,10 @@ class SynthServer:
         return base.sharing(front_end(options.lang, options.emoji, lexicon=lexicon))
 
     def _publish(self) -> None:
+        # Written under the lock: a list taken before a client left must not
+        # land after the list without it (a stale client keeps idle exit off).
         with self._lock:
-            clients = [c.status() for c, _, _ in self._clients.values()]
-        self.status.update(clients=clients)
+            self.status.update(clients=[c.status() for c, _, _ in self._clients.values()])
 
 
 class _Local(Exception):
