@@ -8,15 +8,17 @@ starts to be heard, END once the last sample was heard.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
 
-from kokoro_pipe.daemon.core import ChunkSource, Daemon, Job
+from kokoro_pipe.daemon.core import ChunkSource, Daemon, Job, Output
 from kokoro_pipe.daemon.log import EventLog, StatusFile
 from kokoro_pipe.daemon.request import Request
 from kokoro_pipe.daemon.speaker import Speaker
@@ -25,6 +27,9 @@ from kokoro_pipe.daemon.speechd.messages import message, placed
 from kokoro_pipe.daemon.speechd.settings import Config, Settings
 from kokoro_pipe.daemon.speechd.voices import Voice, choose, our_lang
 from kokoro_pipe.voice.synthesis import Piece
+
+WATCH_EVERY = 0.5  # seconds between looks at the core's threads
+CORE_SHUTDOWN = 30.0  # seconds a dead core's synthesis thread has to finish its chunk
 
 
 class Module:
@@ -166,20 +171,50 @@ class Module:
 
 
 class Backend:
-    """The warm SpeechSource speaking through kk-speakd's core and Speaker."""
+    """The warm SpeechSource speaking through kk-speakd's core and Speaker.
+
+    A core whose thread died (a bug: kk-speakd exits then, for launchd or
+    systemd to start a new one) would leave speech-dispatcher waiting for ever
+    for the END of the message it held: that message ends with STOP, the
+    error goes to the log, and a new core speaks on the same warm model."""
 
     def __init__(self, source: ChunkSource, voices: list[Voice], lang: str, config: Config,
-                 description: str, module: Module, status: StatusFile):
+                 description: str, module: Module, status: StatusFile,
+                 output: Callable[[], Output] = Speaker):
         self.source, self.voices = source, voices
         self.lang, self.config, self.description = lang, config, description
+        self._module, self._status, self._output = module, status, output
         self._extras: dict[str, tuple[tuple[tuple[int, str], ...], float]] = {}
-        self._closed = False
-        self.daemon = Daemon(self.chunks, Speaker(), module.log, status, events=module)
-        self.daemon.start()
+        self._closed = threading.Event()
+        self._lock = threading.Lock()  # a message is never handed to a core being replaced
+        self.daemon = self._core()
+        threading.Thread(target=self._watch, name="kk-core-watch", daemon=True).start()
+
+    def _core(self) -> Daemon:
+        daemon = Daemon(self.chunks, self._output(), self._module.log, self._status,
+                        events=self._module)
+        daemon.start()
+        return daemon
+
+    def _watch(self) -> None:
+        while not self._closed.wait(WATCH_EVERY):
+            with self._lock:
+                if self._closed.is_set() or not (broken := self.daemon.broken()):
+                    continue
+                self._module.log("error", reason=broken, action="a new core speaks")
+                old = self.daemon
+                old.shutdown(CORE_SHUTDOWN)  # what waits ends with STOP (core's events)
+                for job in old.jobs():  # the one the dead thread held
+                    self._module.end(job, "failed")
+                with contextlib.suppress(Exception):  # the device it left open, if it can
+                    if old.output.is_open():
+                        old.output.close(drain=False)
+                self.daemon = self._core()
 
     def speak(self, request: Request, marks: tuple[tuple[int, str], ...], gain: float) -> None:
-        self._extras[request.id] = (marks, gain)
-        self.daemon.enqueue(request, request.id)
+        with self._lock:
+            self._extras[request.id] = (marks, gain)
+            self.daemon.enqueue(request, request.id)
 
     def forget(self, job_id: str) -> None:
         """A message ended, maybe before its synthesis began."""
@@ -195,9 +230,10 @@ class Backend:
             yield piece if gain == 1.0 else replace(piece, audio=piece.audio * np.float32(gain))
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self.daemon.shutdown()
+        with self._lock:
+            if not self._closed.is_set():
+                self._closed.set()
+                self.daemon.shutdown()
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO, load: Callable[[Module], Backend]) -> int:
