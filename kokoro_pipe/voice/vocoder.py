@@ -17,7 +17,8 @@ time axis: judged by ear against one pass (bench/window_judges.py), the line
 comes out softer and DNSMOS hears it as worse, though the words are as clear
 (bench/README.md, issue 27). Those statistics are nearly all of the difference:
 given the one-pass ones, the same windows are 0.7 dB of log-mel from one pass,
-but no cheap estimate of them has come near (tests/quality/window_statistics.py).
+but no cheap estimate of them has come near: a voice's average statistics take
+away the DNSMOS loss, not the loudness error (tests/quality/window_statistics.py).
 """
 
 from __future__ import annotations

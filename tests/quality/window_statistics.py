@@ -16,11 +16,17 @@ vocoder_distance.py (16/16/16 planned at RTF 0.35) with each window given:
 and the distance from one pass printed next to int8 vs float (the calibration):
 
     python tests/quality/window_statistics.py [LINES]   # 12 lines: ~10 minutes
+
+`--judged` judges windows between words by ear instead (loudness, DNSMOS),
+given their own statistics, a voice's average, or the one-pass ones:
+
+    python tests/quality/window_statistics.py --judged [LINES [CALIBRATION]]  # 10 4: ~9 min
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,7 +36,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kokoro_pipe.voice.split_model import FEATURES, FRAME, SOURCE
-from kokoro_pipe.voice.vocoder import FrontOutput, Windows, kept_frames, spans
+from kokoro_pipe.voice.vocoder import FrontOutput, Windows, joins, kept_frames, spans
 from quality.float_model import float_model_path, run, session
 from quality.spectral import distance
 
@@ -121,10 +127,11 @@ class StatisticsVocoder:
         own = {k: (out[f"own_mean_{k}"], out[f"own_var_{k}"]) for k in range(self.norms)}
         return out["audio"].ravel(), own
 
-    def windowed(self, front: FrontOutput, given: dict | None) -> np.ndarray:
+    def windowed(self, front: FrontOutput, given: dict | None,
+                 between: list[int] | None = None) -> np.ndarray:
         lo, hi = kept_frames(front.durations)
         pieces = []
-        for s in spans(lo, hi, WINDOWS, WINDOWS.cost):
+        for s in spans(lo, hi, WINDOWS, WINDOWS.cost, between):
             audio, _ = self.decode(front, s.decode_from, s.decode_to, given)
             skip = FRAME * (s.start - s.decode_from)
             pieces.append(audio[skip:skip + FRAME * (s.end - s.start)])
@@ -155,8 +162,6 @@ def _average(statistics: list[dict]) -> dict:
 
 
 def main(lines: int = 12) -> None:
-    import tempfile
-
     from kokoro_onnx.trim import trim
 
     from kokoro_pipe.text.g2p import G2P
@@ -208,5 +213,55 @@ def main(lines: int = 12) -> None:
         print(f"{name:12} {np.median(d):7.2f} {np.percentile(d, 90):7.2f} {np.max(d):7.2f}")
 
 
+def judged(lines: int = 10, calibration: int = 4) -> None:
+    """Windows that meet between words (as --vocoder-windows cuts them), given
+    their own statistics, a voice's average over `calibration` other lines
+    (the last of bench/notification_lines.txt), or the one-pass ones (the
+    oracle), judged as bench/window_judges.py judges them: whole-line loudness
+    and DNSMOS, each minus one pass's, over `lines` lines in each of its voices."""
+    from kokoro_pipe.text.g2p import G2P
+    from kokoro_pipe.voice import files, timing
+    from kokoro_pipe.voice.engine import Engine
+    from quality import listener
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    from window_judges import LINES, VOICES
+
+    texts = LINES.read_text().splitlines()
+    paths = files.resolve()
+    engine = Engine(paths)
+    result = defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "vocoder.statistics.onnx"
+        vocoder = StatisticsVocoder(path, with_outside_statistics(paths.vocoder, path))
+        for voice in VOICES:
+            g2p, style = G2P("en-gb" if voice[0] == "b" else "en-us"), engine.style(voice)
+            average = _average([vocoder.decode(f, *kept_frames(f.durations))[1] for f in
+                                (engine.front(g2p(t), style) for t in texts[-calibration:])])
+            for text in texts[:lines]:
+                said = g2p.words(text)
+                front = engine.front(said.phonemes, style)
+                between = joins(front, timing.word_frames(
+                    said.phonemes, [w.phonemes for w in said.words],
+                    engine._kokoro.tokenizer.vocab, front.durations))
+                one_pass, statistics = vocoder.decode(front, *kept_frames(front.durations))
+                for name, given in (("own", None), ("voice average", average),
+                                    ("one pass", statistics)):
+                    audio = vocoder.windowed(front, given, between)
+                    result[name].append((listener.lufs(audio) - listener.lufs(one_pass),
+                                         listener.dnsmos(audio) - listener.dnsmos(one_pass)))
+            print(f"{voice} done", file=sys.stderr)
+    print(f"{'statistics':14} {'LU median':>9} {'p95 |LU|':>8} {'> 0.5 LU':>8} {'DNSMOS':>7}"
+          f"   minus one pass, {lines} lines x {len(VOICES)} voices")
+    for name, rows in result.items():
+        lu, mos = np.array(rows).T
+        print(f"{name:14} {np.median(lu):+9.2f} {np.percentile(np.abs(lu), 95):8.2f} "
+              f"{np.mean(np.abs(lu) > 0.5):8.0%} {np.mean(mos):+7.3f}")
+
+
 if __name__ == "__main__":
-    main(*map(int, sys.argv[1:]))
+    if sys.argv[1:2] == ["--judged"]:
+        judged(*map(int, sys.argv[2:]))
+    else:
+        main(*map(int, sys.argv[1:]))
