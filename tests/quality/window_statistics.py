@@ -246,11 +246,12 @@ def judged(lines: int = 10, calibration: int = 4) -> None:
                     said.phonemes, [w.phonemes for w in said.words],
                     engine._kokoro.tokenizer.vocab, front.durations))
                 one_pass, statistics = vocoder.decode(front, *kept_frames(front.durations))
+                loudness, quality = listener.lufs(one_pass), listener.dnsmos(one_pass)
                 for name, given in (("own", None), ("voice average", average),
                                     ("one pass", statistics)):
                     audio = vocoder.windowed(front, given, between)
-                    result[name].append((listener.lufs(audio) - listener.lufs(one_pass),
-                                         listener.dnsmos(audio) - listener.dnsmos(one_pass)))
+                    result[name].append((listener.lufs(audio) - loudness,
+                                         listener.dnsmos(audio) - quality))
             print(f"{voice} done", file=sys.stderr)
     print(f"{'statistics':14} {'LU median':>9} {'p95 |LU|':>8} {'> 0.5 LU':>8} {'DNSMOS':>7}"
           f"   minus one pass, {lines} lines x {len(VOICES)} voices")
