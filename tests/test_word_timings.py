@@ -141,6 +141,16 @@ def test_vtt_and_srt_captions_with_wav_and_raw_output(tmp_path):
         assert 0 < seconds <= samples / SAMPLE_RATE + 0.001
 
 
+def test_a_symbol_spoken_as_a_word_has_a_mark_of_its_own():
+    from kokoro_pipe.text.g2p import G2P
+
+    text = "Salt & pepper, 5 + 3 @ noon."
+    said = G2P("en-us").words(text)
+    assert [text[slice(*w.source)] for w in said.words] == \
+        ["Salt", "&", "pepper", "5", "+", "3", "@", "noon"]
+    assert said.phonemes[slice(*said.words[1].phonemes)] == "ænd"
+
+
 @pytest.mark.parametrize("line", [
     "🎉🎉 Deploy done 🎉", '<speak><break time="500ms"/>Starts late.<break time="700ms"/></speak>',
     "a", "Well — ...  ok!", "I.B.M. and AT&T; e.g. 3-5 pm"])

@@ -24,6 +24,9 @@ VOICE_LANGS = {"a": "en-us", "b": "en-gb", "e": "es", "f": "fr-fr", "h": "hi", "
 
 
 WORDY = re.compile(r"\w")
+# A token with no letter or digit that is still spoken ("&" -> "and"): its
+# phonemes have a letter, where punctuation's phonemes are the punctuation.
+SPOKEN = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class G2P:
             found = normalized.find(tk.text, cursor)
             start = found if found >= 0 else cursor
             cursor = start + len(tk.text) if found >= 0 else cursor
-            if not WORDY.search(tk.text):
+            if not (WORDY.search(tk.text) or SPOKEN.search(ph)):
                 continue
             source = spans.span(start, start + len(tk.text) if found >= 0 else start)
             inked = [at[i] for i in range(*raw_span) if at[i] >= 0]
