@@ -14,7 +14,7 @@ Strategies, each rendered by the Synthesizer as kk-synth renders a line:
 
     python bench/window_judges.py [lines per voice] [--png DIR]   # ~35 min for 40
     python bench/window_judges.py --summary     # the table again, from the JSON
-    python bench/window_judges.py --first-audio [N]   # windows' first piece / create()
+    python bench/window_judges.py --first-audio [N]   # windows' first piece, a head / create()
 Writes bench/window_judges.json and prints the table of bench/README.md; with
 --png, a picture per line: one pass above each strategy that cut it, joins marked.
 """
@@ -209,15 +209,17 @@ def pictures(directory: Path, voice: str, text: str, rendered: dict) -> None:
 
 def first_audio(count: int) -> dict:
     """In this process, not at a sink: seconds to the first piece of windows
-    that meet between words, and of windows that meet at any frame (issue 11's),
+    that meet between words, of windows that meet at any frame (issue 11's), and
+    of tests/quality/window_statistics.py's head (the words of the first HEAD),
     each as a ratio to bare `Kokoro.create()` of the same line (af_heart),
     windows planned at the vocoder speed measured as they run."""
     from kokoro_onnx import Kokoro
+    from quality.window_statistics import HEAD
 
     from kokoro_pipe.text.g2p import G2P
     from kokoro_pipe.voice import files
     from kokoro_pipe.voice.engine import Engine
-    from kokoro_pipe.voice.vocoder import Windows
+    from kokoro_pipe.voice.vocoder import Windows, joins, kept_frames
 
     paths = files.resolve()
     bare, engine, g2p = Kokoro(str(paths.model), str(paths.voices)), \
@@ -228,7 +230,7 @@ def first_audio(count: int) -> dict:
     for w in said[:2]:  # warm up, and let the vocoder measure its speed
         list(engine.stream(w.phonemes, style, windowed=True))
         bare.create(w.phonemes, voice="af_heart", is_phonemes=True)
-    ratios: dict[str, list[float]] = {"between words": [], "any frame": []}
+    ratios: dict[str, list[float]] = {"between words": [], "any frame": [], "head": []}
     for w in said:
         began = time.perf_counter()
         bare.create(w.phonemes, voice="af_heart", is_phonemes=True)
@@ -237,6 +239,15 @@ def first_audio(count: int) -> dict:
             began = time.perf_counter()
             next(iter(engine.stream(w.phonemes, style, windowed=True, words=spans)))
             ratios[name].append((time.perf_counter() - began) / whole)
+        # window_statistics.py's head: the first words up to HEAD of the frames
+        began = time.perf_counter()
+        front = engine.front(w.phonemes, style)
+        lo, hi = kept_frames(front.durations)
+        between = joins(front, engine.word_frames(w.phonemes, [x.phonemes for x in w.words],
+                                                  front.durations))
+        first = next((j for j in between if j >= lo + HEAD * (hi - lo)), hi) - lo
+        next(engine.vocoder.run(front, Windows(first=first), between))
+        ratios["head"].append((time.perf_counter() - began) / whole)
     return {name: {"p50": float(np.median(r)), "max": float(np.max(r))}
             for name, r in ratios.items()} | {"phonemes": [len(w.phonemes) for w in said],
                                               "vocoder_rtf": engine.vocoder.cost}

@@ -110,8 +110,7 @@ class Engine:
             return
         front = self.front(phonemes, style, speed)
         lo, _ = vocoder.kept_frames(front.durations)  # the audio starts at this frame
-        frames = timing.word_frames(phonemes, words, self._kokoro.tokenizer.vocab,
-                                    front.durations)
+        frames = self.word_frames(phonemes, words, front.durations)
         due = [(i, (f[0] - lo) * FRAME, (f[1] - lo) * FRAME) for i, f in enumerate(frames) if f]
         windows = self.windows if windowed else None
         between = vocoder.joins(front, frames) if windows and words else None
@@ -125,6 +124,11 @@ class Engine:
             spans = [(i, _within(a - at, end), _within(b - at, end)) for i, a, b in here]
             yield Voiced(audio, tuple((i, a, timing.sound_end(audio, a, b) if b <= len(audio)
                                        else b) for i, a, b in spans))
+
+    def word_frames(self, phonemes: str, words: Sequence[tuple[int, int]],
+                    durations: np.ndarray) -> list[tuple[int, int] | None]:
+        """The frames [a, b) each word span of `phonemes` is heard in (timing.word_frames)."""
+        return timing.word_frames(phonemes, words, self._kokoro.tokenizer.vocab, durations)
 
     def front(self, phonemes: str, style: np.ndarray, speed: float = 1.0) -> vocoder.FrontOutput:
         """The cheap half of the split model for one chunk: durations, features, source."""

@@ -18,7 +18,9 @@ comes out softer and DNSMOS hears it as worse, though the words are as clear
 (bench/README.md, issue 27). Those statistics are nearly all of the difference:
 given the one-pass ones, the same windows are 0.7 dB of log-mel from one pass,
 but no cheap estimate of them has come near: a voice's average statistics take
-away the DNSMOS loss, not the loudness error (tests/quality/window_statistics.py).
+away the DNSMOS loss, not the loudness error; a head with those followed by one
+pass's audio nearly meets the loudness gate but comes too late to be worth it
+(tests/quality/window_statistics.py, bench/README.md).
 """
 
 from __future__ import annotations

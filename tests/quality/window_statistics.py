@@ -18,7 +18,8 @@ and the distance from one pass printed next to int8 vs float (the calibration):
     python tests/quality/window_statistics.py [LINES]   # 12 lines: ~10 minutes
 
 `--judged` judges windows between words by ear instead (loudness, DNSMOS),
-given their own statistics, a voice's average, or the one-pass ones:
+given their own statistics, a voice's average, or the one-pass ones; and a
+head of the line with a voice's average followed by one pass's audio:
 
     python tests/quality/window_statistics.py --judged [LINES [CALIBRATION]]  # 10 4: ~9 min
 """
@@ -43,6 +44,9 @@ from quality.spectral import distance
 # The first upsampling stage's norms, in the order the rewrite numbers them.
 STAGE_1 = frozenset([*range(0, 12, 2), *range(12, 28)])
 WINDOWS = Windows(cost=0.35)
+# A head this share of the chunk's frames long plays for as long as one pass
+# of the whole chunk takes at RTF 0.35 (with no safety margin).
+HEAD = 0.35
 
 
 def with_outside_statistics(vocoder: Path, out: Path) -> int:
@@ -137,6 +141,15 @@ class StatisticsVocoder:
             pieces.append(audio[skip:skip + FRAME * (s.end - s.start)])
         return np.concatenate(pieces)
 
+    def head(self, front: FrontOutput, given: dict, between: list[int]) -> np.ndarray:
+        """The audio of the chunk's first words up to the first join at or after
+        HEAD of its frames, decoded with `given` statistics and look-ahead: what
+        could play while one pass of the whole chunk is made for the rest."""
+        lo, hi = kept_frames(front.durations)
+        end = next((j for j in between if j >= lo + HEAD * (hi - lo)), hi)
+        audio, _ = self.decode(front, lo, min(hi, end + WINDOWS.lookahead), given)
+        return audio[:FRAME * (end - lo)]
+
     def every_other(self, front: FrontOutput, block: int = 8) -> dict:
         """The statistics of every other `block` frames of the chunk, vocoded together."""
         lo, hi = kept_frames(front.durations)
@@ -147,6 +160,10 @@ class StatisticsVocoder:
             front.source[:, (frames[:, None] * FRAME + np.arange(FRAME)).ravel()],
             front.style)
         return self.decode(half, 0, len(frames))[1]
+
+
+def _db(audio: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-12))
 
 
 def _average(statistics: list[dict]) -> dict:
@@ -218,9 +235,12 @@ def judged(lines: int = 10, calibration: int = 4) -> None:
     their own statistics, a voice's average over `calibration` other lines
     (the last of bench/notification_lines.txt), or the one-pass ones (the
     oracle), judged as bench/window_judges.py judges them: whole-line loudness
-    and DNSMOS, each minus one pass's, over `lines` lines in each of its voices."""
+    and DNSMOS, each minus one pass's, over `lines` lines in each of its voices.
+    Also a head (`StatisticsVocoder.head`) with the voice's average, the rest
+    from one pass: exact statistics for all but the head, at the cost of the
+    whole chunk vocoded before the head has played."""
     from kokoro_pipe.text.g2p import G2P
-    from kokoro_pipe.voice import files, timing
+    from kokoro_pipe.voice import files
     from kokoro_pipe.voice.engine import Engine
     from quality import listener
 
@@ -231,7 +251,7 @@ def judged(lines: int = 10, calibration: int = 4) -> None:
     texts = LINES.read_text().splitlines()
     paths = files.resolve()
     engine = Engine(paths)
-    result = defaultdict(list)
+    result, heads = defaultdict(list), []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vocoder.statistics.onnx"
         vocoder = StatisticsVocoder(path, with_outside_statistics(paths.vocoder, path))
@@ -242,14 +262,16 @@ def judged(lines: int = 10, calibration: int = 4) -> None:
             for text in texts[:lines]:
                 said = g2p.words(text)
                 front = engine.front(said.phonemes, style)
-                between = joins(front, timing.word_frames(
-                    said.phonemes, [w.phonemes for w in said.words],
-                    engine._kokoro.tokenizer.vocab, front.durations))
+                between = joins(front, engine.word_frames(
+                    said.phonemes, [w.phonemes for w in said.words], front.durations))
                 one_pass, statistics = vocoder.decode(front, *kept_frames(front.durations))
                 loudness, quality = listener.lufs(one_pass), listener.dnsmos(one_pass)
-                for name, given in (("own", None), ("voice average", average),
-                                    ("one pass", statistics)):
-                    audio = vocoder.windowed(front, given, between)
+                made = {name: vocoder.windowed(front, given, between) for name, given in
+                        (("own", None), ("voice average", average), ("one pass", statistics))}
+                head = vocoder.head(front, average, between)
+                made["head, one pass"] = np.concatenate([head, one_pass[len(head):]])
+                heads.append(_db(head) - _db(one_pass[:len(head)]))
+                for name, audio in made.items():
                     result[name].append((listener.lufs(audio) - loudness,
                                          listener.dnsmos(audio) - quality))
             print(f"{voice} done", file=sys.stderr)
@@ -259,6 +281,8 @@ def judged(lines: int = 10, calibration: int = 4) -> None:
         lu, mos = np.array(rows).T
         print(f"{name:14} {np.median(lu):+9.2f} {np.percentile(np.abs(lu), 95):8.2f} "
               f"{np.mean(np.abs(lu) > 0.5):8.0%} {np.mean(mos):+7.3f}")
+    print(f"the head's level - one pass's there: median {np.median(heads):+.2f} dB, "
+          f"p95 |dB| {np.percentile(np.abs(heads), 95):.2f}")
 
 
 if __name__ == "__main__":
