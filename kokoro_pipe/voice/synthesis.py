@@ -200,7 +200,7 @@ class Synthesizer:
                         "event": "synthesized", "utterance": utt.id, "chunk": count,
                         "phonemes": len(sub.text), "seconds": made / rate,
                         "started": began, "done": clock()}))
-        if not count:
+        if not count and not (stop and stop.is_set()):  # stopped: said nothing, as asked
             raise NothingToSay("nothing the model can speak" if speakable
                                else "nothing to speak (punctuation or symbols only)")
         if isinstance(part, ssml.Break) and part.seconds:
