@@ -72,3 +72,15 @@ def test_the_state_is_the_newest(tmp_path):
 
     fields = overtaken(status, daemon._status, drain)
     assert (fields["state"], fields["queue"]) == ("ready", 0)
+
+
+def test_an_update_after_the_clean_exit_removed_the_status_writes_nothing(tmp_path):
+    """CI once saw status.json back after a clean stop: a thread still ending
+    updated it after the exit removed it, leaving a dead daemon's state."""
+    status = StatusFile(tmp_path / "status.json")
+    status.update(state="ready")
+    assert json.loads(status.path.read_text())["state"] == "ready"
+    status.remove()
+    status.update(state="busy", done=1)
+    assert not status.path.exists()
+    assert not list(tmp_path.iterdir()), "no temporary file left either"

@@ -41,6 +41,7 @@ class StatusFile:
         self._fields: dict = {"pid": os.getpid(), "state": "loading", "queue": 0,
                               "current": None, "last_error": None, "done": 0}
         self._observers: list = []
+        self._removed = False
 
     def observe(self, observer) -> None:
         """Call `observer(fields)` before each write, from now on; it may add fields."""
@@ -50,6 +51,8 @@ class StatusFile:
 
     def update(self, **fields) -> None:
         with self._lock:
+            if self._removed:
+                return
             self._fields.update(fields, updated=round(time.time(), 3))
             for observer in self._observers:
                 observer(self._fields)
@@ -63,7 +66,10 @@ class StatusFile:
                 pass  # status is best effort; the log still has everything
 
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        """For good, at exit: a thread still ending that updates later writes nothing."""
+        with self._lock:
+            self._removed = True
+            self.path.unlink(missing_ok=True)
 
 
 def read_status(path: Path) -> dict | None:
