@@ -210,11 +210,11 @@ def pictures(directory: Path, voice: str, text: str, rendered: dict) -> None:
 def first_audio(count: int) -> dict:
     """In this process, not at a sink: seconds to the first piece of windows
     that meet between words, of windows that meet at any frame (issue 11's), and
-    of tests/quality/window_statistics.py's head (the words of the first HEAD),
+    of tests/quality/window_statistics.py's head (`head_end`),
     each as a ratio to bare `Kokoro.create()` of the same line (af_heart),
     windows planned at the vocoder speed measured as they run."""
     from kokoro_onnx import Kokoro
-    from quality.window_statistics import HEAD
+    from quality.window_statistics import head_end
 
     from kokoro_pipe.text.g2p import G2P
     from kokoro_pipe.voice import files
@@ -239,13 +239,12 @@ def first_audio(count: int) -> dict:
             began = time.perf_counter()
             next(iter(engine.stream(w.phonemes, style, windowed=True, words=spans)))
             ratios[name].append((time.perf_counter() - began) / whole)
-        # window_statistics.py's head: the first words up to HEAD of the frames
+        # window_statistics.py's head: the first words up to its HEAD share of the frames
         began = time.perf_counter()
         front = engine.front(w.phonemes, style)
-        lo, hi = kept_frames(front.durations)
         between = joins(front, engine.word_frames(w.phonemes, [x.phonemes for x in w.words],
                                                   front.durations))
-        first = next((j for j in between if j >= lo + HEAD * (hi - lo)), hi) - lo
+        first = head_end(front, between) - kept_frames(front.durations)[0]
         next(engine.vocoder.run(front, Windows(first=first), between))
         ratios["head"].append((time.perf_counter() - began) / whole)
     return {name: {"p50": float(np.median(r)), "max": float(np.max(r))}

@@ -146,7 +146,7 @@ class StatisticsVocoder:
         HEAD of its frames, decoded with `given` statistics and look-ahead: what
         could play while one pass of the whole chunk is made for the rest."""
         lo, hi = kept_frames(front.durations)
-        end = next((j for j in between if j >= lo + HEAD * (hi - lo)), hi)
+        end = head_end(front, between)
         audio, _ = self.decode(front, lo, min(hi, end + WINDOWS.lookahead), given)
         return audio[:FRAME * (end - lo)]
 
@@ -160,6 +160,12 @@ class StatisticsVocoder:
             front.source[:, (frames[:, None] * FRAME + np.arange(FRAME)).ravel()],
             front.style)
         return self.decode(half, 0, len(frames))[1]
+
+
+def head_end(front: FrontOutput, between: list[int]) -> int:
+    """The frame where a head ends: the first join at or after HEAD of the kept frames."""
+    lo, hi = kept_frames(front.durations)
+    return next((j for j in between if j >= lo + HEAD * (hi - lo)), hi)
 
 
 def _db(audio: np.ndarray) -> float:
